@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Tern needs to build, test and run, if missing.
+# Debian 12, as root (or with sudo). Safe to run repeatedly.
+set -euo pipefail
+pkgs=(build-essential cmake pkg-config git ca-certificates python3 ragel re2c
+      libuv1-dev libsodium-dev zlib1g-dev libssl-dev clang libclang-rt-14-dev
+      nodejs npm procps iproute2)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -q >/dev/null
+$SUDO apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
