@@ -502,6 +502,29 @@ void tern_ns_routes_query_data_version(tern_ns_routes_t *r, tern_str_t broker_ad
   if (l && !*changed) l->last_update_ms = now_ms;
 }
 
+bool tern_ns_routes_touch(tern_ns_routes_t *r, tern_str_t broker_addr, int64_t timeout_ms, int64_t now_ms) {
+  tern_ns_live_t *l = tern_strmap_get(&r->live, broker_addr);
+  if (!l) return false;
+  l->last_update_ms = now_ms;
+  if (timeout_ms > 0) l->timeout_ms = timeout_ms;
+  return true;
+}
+
+int tern_ns_routes_register_topic(tern_ns_routes_t *r, tern_str_t topic, const tern_str_t *broker_names,
+                                  const tern_ns_topic_conf_t *queues, uint32_t n) {
+  if (!topic.n || !n) return TERN_EINVAL;
+  for (uint32_t i = 0; i < n; i++)
+    if (!tern_strmap_get(&r->groups, broker_names[i])) return TERN_ENOTFOUND;
+  for (uint32_t i = 0; i < n; i++) {
+    tern_ns_topic_conf_t tc = queues[i];
+    int rc;
+    tc.name = topic;
+    rc = topic_put_queue(r, tern_strmap_get(&r->groups, broker_names[i]), &tc);
+    if (rc) return rc;
+  }
+  return 0;
+}
+
 /* ---- lists ---- */
 
 int tern_ns_routes_sorted_keys(const tern_strmap_t *m, tern_arena_t *a, tern_str_t **out, uint32_t *n) {
@@ -535,6 +558,25 @@ int tern_ns_routes_cluster_topics(const tern_ns_routes_t *r, tern_str_t cluster,
       hit = bsearch(key, c->brokers, c->n, sizeof *c->brokers, str_qcmp) != NULL;
     }
     if (hit) arr[k++] = t->name;
+  }
+  qsort(arr, k, sizeof *arr, str_qcmp);
+  *out = arr;
+  *n = k;
+  return 0;
+}
+
+int tern_ns_routes_unit_topics(const tern_ns_routes_t *r, int which, tern_arena_t *a, tern_str_t **out, uint32_t *n) {
+  uint32_t i = 0, k = 0;
+  const tern_strmap_slot_t *s;
+  tern_str_t *arr = tern_arena_calloc(a, r->topics.len ? r->topics.len : 1, sizeof *arr);
+  if (!arr) return TERN_ENOMEM;
+  while (tern_strmap_next(&r->topics, &i, &s)) {
+    const tern_ns_topic_t *t = s->val;
+    int32_t f = t->q[0].topic_sys_flag; /* a topic always has queue data */
+    bool unit = (f & TERN_NS_SYSFLAG_UNIT) != 0, sub = (f & TERN_NS_SYSFLAG_UNIT_SUB) != 0;
+    if ((which == TERN_NS_UNIT && unit) || (which == TERN_NS_UNIT_SUB && sub) ||
+        (which == TERN_NS_UNIT_SUB_NOT_UNIT && sub && !unit))
+      arr[k++] = t->name;
   }
   qsort(arr, k, sizeof *arr, str_qcmp);
   *out = arr;

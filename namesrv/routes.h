@@ -125,6 +125,16 @@ void tern_ns_routes_query_data_version(tern_ns_routes_t *r, tern_str_t broker_ad
                                        const tern_ns_data_version_t *dv, int64_t now_ms,
                                        bool *changed, const tern_ns_data_version_t **stored);
 
+/* BROKER_HEARTBEAT: refreshes a registered broker's last update (and its
+ * timeout when > 0). Returns false for an unknown address. */
+bool tern_ns_routes_touch(tern_ns_routes_t *r, tern_str_t broker_addr, int64_t timeout_ms, int64_t now_ms);
+
+/* REGISTER_TOPIC_IN_NAMESRV (5.x): sets the topic's queue data for each named
+ * broker group. Like RocketMQ, nothing changes when any group is unknown
+ * (returns TERN_ENOTFOUND then). */
+int tern_ns_routes_register_topic(tern_ns_routes_t *r, tern_str_t topic, const tern_str_t *broker_names,
+                                  const tern_ns_topic_conf_t *queues, uint32_t n);
+
 const tern_ns_topic_t *tern_ns_routes_topic(const tern_ns_routes_t *r, tern_str_t topic);
 const tern_ns_group_t *tern_ns_routes_group(const tern_ns_routes_t *r, tern_str_t broker_name);
 const tern_ns_live_t *tern_ns_routes_live(const tern_ns_routes_t *r, tern_str_t broker_addr);
@@ -140,6 +150,13 @@ int tern_ns_routes_cluster_topics(const tern_ns_routes_t *r, tern_str_t cluster,
  * names; *first_addr = the lowest-id address of the first group by name. */
 int tern_ns_routes_system_topics(const tern_ns_routes_t *r, tern_arena_t *a, tern_str_t **out, uint32_t *n,
                                  tern_str_t *first_addr);
+/* Topics whose first queue data's topicSysFlag matches: the unit lists of
+ * GET_UNIT_TOPIC_LIST (unit), GET_HAS_UNIT_SUB_TOPIC_LIST (unit_sub) and
+ * GET_HAS_UNIT_SUB_UNUNIT_TOPIC_LIST (unit_sub and not unit). */
+enum { TERN_NS_UNIT = 1, TERN_NS_UNIT_SUB = 2, TERN_NS_UNIT_SUB_NOT_UNIT = 3 };
+#define TERN_NS_SYSFLAG_UNIT 0x1
+#define TERN_NS_SYSFLAG_UNIT_SUB 0x2
+int tern_ns_routes_unit_topics(const tern_ns_routes_t *r, int which, tern_arena_t *a, tern_str_t **out, uint32_t *n);
 /* Sorted keys of one of the route maps (clusters, groups) for encoders. */
 int tern_ns_routes_sorted_keys(const tern_strmap_t *m, tern_arena_t *a, tern_str_t **out, uint32_t *n);
 

@@ -299,3 +299,36 @@ TEST(filter_servers_and_generation) {
   ASSERT_EQ(tern_ns_routes_live(&r, TERN_STR("h:1"))->n_filter, 1);
   tern_ns_routes_free(&r);
 }
+
+TEST(touch_register_topic_and_unit_lists) {
+  tern_ns_routes_t r;
+  tern_ns_topic_conf_t t[3] = {{TERN_STR("U"), 1, 1, 6, 1}, {TERN_STR("S"), 1, 1, 6, 2}, {TERN_STR("US"), 1, 1, 6, 3}};
+  tern_str_t names[2] = {TERN_STR("a"), TERN_STR("nope")}, *l;
+  tern_ns_topic_conf_t q[2] = {{TERN_STR_NULL, 8, 4, 6, 0}, {TERN_STR_NULL, 1, 1, 6, 0}};
+  tern_arena_t a;
+  uint32_t n;
+  tern_arena_init(&a, 0, NULL, 0);
+  tern_ns_routes_init(&r);
+  ASSERT_OK(reg(&r, "c", "a", 0, "h:1", t, 3, 1, 0, NULL));
+  ASSERT(!tern_ns_routes_touch(&r, TERN_STR("h:9"), 0, 50));
+  ASSERT(tern_ns_routes_touch(&r, TERN_STR("h:1"), 7000, 50));
+  ASSERT_EQ(tern_ns_routes_live(&r, TERN_STR("h:1"))->last_update_ms, 50);
+  ASSERT_EQ(tern_ns_routes_live(&r, TERN_STR("h:1"))->timeout_ms, 7000);
+  /* An unknown broker in the list: nothing registered at all. */
+  ASSERT_EQ(tern_ns_routes_register_topic(&r, TERN_STR("New"), names, q, 2), TERN_ENOTFOUND);
+  ASSERT(tern_ns_routes_topic(&r, TERN_STR("New")) == NULL);
+  ASSERT_OK(tern_ns_routes_register_topic(&r, TERN_STR("New"), names, q, 1));
+  ASSERT_EQ(queue_of(&r, "New", "a")->read_queue_nums, 8);
+  ASSERT_OK(tern_ns_routes_unit_topics(&r, TERN_NS_UNIT, &a, &l, &n));
+  ASSERT_EQ(n, 2);
+  ASSERT_STR(l[0], "U");
+  ASSERT_STR(l[1], "US");
+  ASSERT_OK(tern_ns_routes_unit_topics(&r, TERN_NS_UNIT_SUB, &a, &l, &n));
+  ASSERT_EQ(n, 2);
+  ASSERT_STR(l[0], "S");
+  ASSERT_OK(tern_ns_routes_unit_topics(&r, TERN_NS_UNIT_SUB_NOT_UNIT, &a, &l, &n));
+  ASSERT_EQ(n, 1);
+  ASSERT_STR(l[0], "S");
+  tern_arena_free(&a);
+  tern_ns_routes_free(&r);
+}
