@@ -1,0 +1,45 @@
+/* A remoting server: listens on one or more host:port pairs (the broker serves
+ * listenPort and listenPort-2), accepts connections and hands every request to
+ * one handler, typically a generated tern_<role>_dispatch. Closing it stops
+ * accepting, lets in-flight replies drain (bounded by shutdown_grace_ms) and
+ * then calls back. Loop-thread only. */
+#ifndef TERN_RUNTIME_SERVER_H
+#define TERN_RUNTIME_SERVER_H
+
+#include "runtime/conn.h"
+
+#define TERN_SERVER_MAX_LISTEN 4
+
+typedef struct tern_server tern_server_t;
+typedef void (*tern_server_close_fn)(tern_server_t *s);
+typedef void (*tern_accept_fn)(void *ctx, tern_conn_t *c);
+
+struct tern_server {
+  tern_loop_t *loop;
+  tern_request_fn on_request;
+  void *ctx;
+  tern_accept_fn on_accept;         /* optional: a connection was accepted */
+  tern_conn_close_fn on_conn_close; /* optional: an accepted connection closed */
+  void *data;                       /* for the owner */
+  /* private */
+  uv_tcp_t listeners[TERN_SERVER_MAX_LISTEN];
+  int ports[TERN_SERVER_MAX_LISTEN];
+  int nlisten, listeners_open;
+  tern_conn_t *conns;
+  size_t nconns; /* accepted and not yet fully closed */
+  bool closing;
+  tern_server_close_fn close_cb;
+};
+
+/* on_request gets every request of every connection (ctx passed through). */
+void tern_server_init(tern_server_t *s, tern_loop_t *l, tern_request_fn on_request, void *ctx);
+/* Listens on host ("0.0.0.0", "::", an address) and port (0: any free port). */
+int tern_server_listen(tern_server_t *s, const char *host, int port);
+/* The bound port of the i-th listen call. */
+int tern_server_port(const tern_server_t *s, int i);
+/* Accepted connections currently open. */
+size_t tern_server_conn_count(const tern_server_t *s);
+/* Graceful close; cb (may be NULL) runs once every listener and connection is closed. */
+void tern_server_close(tern_server_t *s, tern_server_close_fn cb);
+
+#endif
