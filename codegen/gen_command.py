@@ -601,7 +601,7 @@ def generate(spec, out):
 
     remark = [f for f in cmd["fields"] if f["name"] == "remark"][0]
     rd, wr = _bin_fixed(cmd)
-    jf = ", ".join("JF_%s" % f["name"].upper() for f in cmd["fields"])
+    jf = ", ".join("JF_%s%s" % (f["name"].upper(), " = 0" if i == 0 else "") for i, f in enumerate(cmd["fields"]))
     c = (C_TEMPLATE.replace("@@BIN_FIXED_READ@@", rd)
          .replace("@@BIN_FIXED_WRITE@@", wr)
          .replace("@@REMARK_OFF@@", str(remark["bin_offset"]))

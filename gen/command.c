@@ -102,7 +102,7 @@ static int decode_bin(const uint8_t *h, uint32_t n, tern_cmd_t *c, tern_err_t *e
 
 /* -------------------------------------------------------------- JSON decode */
 
-enum { JF_UNKNOWN = -1, JF_IGNORED = -2, JF_CODE, JF_LANGUAGE, JF_VERSION, JF_OPAQUE, JF_FLAG, JF_REMARK, JF_EXTFIELDS };
+enum { JF_UNKNOWN = -1, JF_IGNORED = -2, JF_CODE = 0, JF_LANGUAGE, JF_VERSION, JF_OPAQUE, JF_FLAG, JF_REMARK, JF_EXTFIELDS };
 
 static int json_field(tern_str_t k) {
   switch (k.n) {
