@@ -124,6 +124,7 @@ void tern_conn_close(tern_conn_t *c) { tern_conn__close(c, NULL); }
 /* ---- write path ---- */
 
 static void start_reading(tern_conn_t *c);
+static void process_frames(tern_conn_t *c);
 
 static void mark_dirty(tern_conn_t *c) {
   if (c->dirty) return;
@@ -143,8 +144,8 @@ static void check_backpressure(tern_conn_t *c) {
     tern_conn__close(c, why);
     return;
   }
-  if (q > (size_t)o->write_high && c->reading) {
-    uv_read_stop((uv_stream_t *)&c->tcp);
+  if (q > (size_t)o->write_high && !c->paused && c->state == TERN_CONN_OPEN) {
+    if (c->reading) uv_read_stop((uv_stream_t *)&c->tcp);
     c->reading = false;
     c->paused = true;
     tern_debug("%s: peer reads slowly, %zu bytes queued: reading paused", tern_conn_addr(c), q);
@@ -170,10 +171,15 @@ static void on_write(uv_write_t *w, int status) {
   c->last_active = uv_now(c->loop->uv);
   if (c->paused && c->state == TERN_CONN_OPEN && tern_conn_queued(c) <= (size_t)c->loop->opts.write_low) {
     c->paused = false;
-    start_reading(c);
+    process_frames(c); /* frames left buffered when we paused */
+    if (!c->paused && c->state == TERN_CONN_OPEN) start_reading(c);
   }
-  if (outq_bytes(&c->out)) flush(c);
-  else if (c->state == TERN_CONN_DRAINING) tern_conn__close(c, NULL);
+  if (c->state == TERN_CONN_CLOSED) {
+  } else if (outq_bytes(&c->out)) {
+    flush(c);
+  } else if (c->state == TERN_CONN_DRAINING && c->parked == 0) {
+    tern_conn__close(c, NULL);
+  }
   tern_conn_unref(c);
 }
 
@@ -314,12 +320,16 @@ static void prepare_reply(tern_conn_t *c, const tern_cmd_t *req, tern_cmd_t *res
   resp->language_name = TERN_STR_NULL;
   resp->version = c->loop->opts.version;
   if (c->cur_active && req->opaque == c->cur_opaque) c->cur_replied = true;
+  else if (c->parked) c->parked--; /* a request answered after its handler returned */
 }
+
+/* Replies may still go out while a connection drains for shutdown. */
+static bool can_reply(const tern_conn_t *c) { return c->state != TERN_CONN_CLOSED; }
 
 int tern_conn_reply(tern_conn_t *c, const tern_cmd_t *req, tern_cmd_t *resp) {
   int rc;
   if (req->flag & TERN_FLAG_ONEWAY) return 0;
-  if (!tern_conn_is_open(c)) return TERN_ECLOSED;
+  if (!can_reply(c)) return TERN_ECLOSED;
   prepare_reply(c, req, resp);
   rc = enqueue_cmd(c, resp);
   if (rc) {
@@ -355,7 +365,7 @@ int tern_conn_reply_spans(tern_conn_t *c, const tern_cmd_t *req, tern_cmd_t *res
   size_t total = 0, before;
   int rc;
   tern_outq_t *q = &c->out;
-  if ((req->flag & TERN_FLAG_ONEWAY) || !tern_conn_is_open(c)) {
+  if ((req->flag & TERN_FLAG_ONEWAY) || !can_reply(c)) {
     if (release) release(arg);
     return (req->flag & TERN_FLAG_ONEWAY) ? 0 : TERN_ECLOSED;
   }
@@ -470,6 +480,7 @@ static int handle_frame(tern_conn_t *c, const tern_frame_t *f) {
   memset(&err, 0, sizeof err);
   rc = c->on_request ? c->on_request(c->req_ctx, c, &cmd, &err) : TERN_ENOTFOUND;
   c->cur_active = false;
+  if (rc == 0 && !c->cur_replied && !(cmd.flag & TERN_FLAG_ONEWAY)) c->parked++; /* answered later */
   if (!c->cur_replied && rc == TERN_ENOTFOUND) {
     char remark[64];
     snprintf(remark, sizeof remark, " request type %d not supported", cmd.code);
@@ -482,19 +493,13 @@ static int handle_frame(tern_conn_t *c, const tern_frame_t *f) {
   return 0;
 }
 
-static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *b) {
-  tern_conn_t *c = s->data;
+/* Dispatches the complete frames in the read buffer. Stops early while the
+ * output is over the high-water mark, leaving the rest buffered: a peer that
+ * does not read cannot make one read batch produce unbounded replies. */
+static void process_frames(tern_conn_t *c) {
   size_t off = 0;
-  (void)b;
-  if (nread < 0) {
-    tern_conn__close(c, nread == UV_EOF ? NULL : uv_strerror((int)nread));
-    return;
-  }
-  if (nread == 0) return;
-  c->rlen += (size_t)nread;
-  c->last_active = uv_now(c->loop->uv);
   tern_conn_ref(c); /* handlers may close c */
-  while (c->state != TERN_CONN_CLOSED) {
+  while (c->state != TERN_CONN_CLOSED && !c->paused) {
     tern_frame_t f;
     tern_err_t err = {0};
     int n = tern_frame_next(&c->fp, c->rbuf + off, c->rlen - off, &f, &err);
@@ -523,6 +528,19 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *b) {
     }
   }
   tern_conn_unref(c);
+}
+
+static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *b) {
+  tern_conn_t *c = s->data;
+  (void)b;
+  if (nread < 0) {
+    tern_conn__close(c, nread == UV_EOF ? NULL : uv_strerror((int)nread));
+    return;
+  }
+  if (nread == 0) return;
+  c->rlen += (size_t)nread;
+  c->last_active = uv_now(c->loop->uv);
+  process_frames(c);
 }
 
 static void start_reading(tern_conn_t *c) {
@@ -588,7 +606,7 @@ int tern_conn__start(tern_conn_t *c) {
 
 void tern_conn_shutdown(tern_conn_t *c) {
   if (c->state == TERN_CONN_CLOSED || c->state == TERN_CONN_DRAINING) return;
-  if (c->state == TERN_CONN_CONNECTING || (!c->writing && !outq_bytes(&c->out))) {
+  if (c->state == TERN_CONN_CONNECTING || (!c->writing && !outq_bytes(&c->out) && c->parked == 0)) {
     tern_conn__close(c, NULL);
     return;
   }

@@ -33,6 +33,7 @@ struct tern_conn {
   bool reading, paused, writing, dirty, outbound;
   bool cur_active, cur_replied;
   int32_t cur_opaque;
+  uint32_t parked; /* requests whose handler returned without replying yet */
   uint32_t idle_ms;
   uint64_t last_active;
 
