@@ -1,0 +1,38 @@
+/* Dispatch ("reput"): turns one stored record into its consume-queue entry
+ * (NOT_TYPE and COMMIT_TYPE records only) and its index entries (UNIQ_KEY and
+ * each KEYS element; not for rolled-back records). Runs on the owner thread
+ * right after the append, and again over a range of the log during recovery,
+ * where it is idempotent. */
+#include "broker/store/store_int.h"
+
+int dispatch_record(tern_store_t *s, const tern_msg_record_t *r, int64_t phys, bool recovering) {
+  int32_t tran = tern_sysflag_transaction(r->sys_flag);
+  int rc = TERN_OK;
+  if (tran == TERN_SYSFLAG_TRANSACTION_NOT_TYPE || tran == TERN_SYSFLAG_TRANSACTION_COMMIT_TYPE) {
+    cqueue_t *cq = cq_get_or_create(s, r->topic, r->queue_id);
+    if (!cq) return TERN_ENOMEM;
+    tern_str_t tags;
+    int64_t code = tern_props_get(r->properties, TERN_PROP_TAGS, &tags) == TERN_OK ? tern_msg_tags_code(tags) : 0;
+    rc = cq_put(s, cq, r->queue_offset, phys, r->total_size, code);
+    if (rc) return rc;
+  }
+  if (s->cfg.message_index_enable && tran != TERN_SYSFLAG_TRANSACTION_ROLLBACK_TYPE) {
+    tern_str_t v;
+    if (tern_props_get(r->properties, TERN_PROP_UNIQ_KEY, &v) == TERN_OK && v.n)
+      rc = ix_put(s, r->topic, v, phys, r->store_timestamp);
+    if (tern_props_get(r->properties, TERN_PROP_KEYS, &v) == TERN_OK) {
+      size_t i = 0;
+      while (i < v.n && rc == TERN_OK) {
+        size_t j = i;
+        while (j < v.n && v.p[j] != ' ') j++;
+        if (j > i) rc = ix_put(s, r->topic, (tern_str_t){v.p + i, j - i}, phys, r->store_timestamp);
+        i = j + 1;
+      }
+    }
+    if (rc && !recovering) tern_store_logf(s, "store: index entry for offset %lld not written", (long long)phys);
+    rc = TERN_OK; /* the index is best effort: a missing entry must not fail a send */
+  }
+  atomic_store_explicit(&s->dispatched_ts, r->store_timestamp, memory_order_release);
+  s->reput_offset = phys + r->total_size;
+  return rc;
+}
