@@ -20,7 +20,6 @@ const tern_cfg_item_t tern_namesrv_conf_items[] = {
                   "milliseconds between broker expiry scans"),
     TERN_CFG_LONG(C, broker_expire_ms, "brokerChannelExpiredTime", "120000", false,
                   "milliseconds without registration before a broker is dropped (unless it sent heartbeatTimeoutMillis)"),
-    TERN_CFG_INT(C, max_frame, "maxFrameLength", "16777216", false, "largest accepted frame in bytes"),
     TERN_CFG_STR(C, log_level, "logLevel", "info", false, "debug, info, warn or error"),
 };
 #undef C

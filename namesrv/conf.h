@@ -1,6 +1,7 @@
-/* The name server's settings: RocketMQ's NamesrvConfig and NettyServerConfig
- * keys that Tern honours (reference §9.4), as a config table for
- * runtime/config.h, so `-c file`, `-p` and `-m` behave as in mqnamesrv. */
+/* The name server's settings: the RocketMQ NamesrvConfig keys Tern honours
+ * (reference §9.4), as a config table for runtime/config.h, so `-c file`, `-p`
+ * and `-m` behave as in mqnamesrv. Network keys (frameMaxLength, idle
+ * timeouts, remotingVersion) come from the runtime's tern_net_cfg_items. */
 #ifndef TERN_NAMESRV_CONF_H
 #define TERN_NAMESRV_CONF_H
 
@@ -15,7 +16,6 @@ typedef struct tern_namesrv_conf {
   bool enable_all_topic_list;   /* enableAllTopicList (5.x): serve GET_ALL_TOPIC_LIST */
   int64_t scan_interval_ms;     /* scanNotActiveBrokerInterval */
   int64_t broker_expire_ms;     /* brokerChannelExpiredTime: default broker heartbeat timeout */
-  int32_t max_frame;            /* maxFrameLength (bytes), com.rocketmq.remoting.frameMaxLength */
   const char *log_level;        /* logLevel: debug, info, warn, error */
 } tern_namesrv_conf_t;
 

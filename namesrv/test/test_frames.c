@@ -1,0 +1,187 @@
+/* Frame torture against a live mqnamesrv: a request split at every byte
+ * boundary, 1000 frames in one write, garbage, a bad serialize type, oversize
+ * and undersize length fields, a header longer than its frame, and a frame
+ * whose JSON header is broken. The server must answer or close the offending
+ * connection, never crash, and keep serving a bystander connection opened
+ * before the abuse started. */
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "gen/codes.h"
+#include "ns_proc.h"
+#include "ns_wire.h"
+#include "tern_test.h"
+
+static ns_proc_t g_srv;
+static int g_started;
+
+static int server(void) {
+  if (!g_started) {
+    if (ns_proc_start(&g_srv, NULL) != 0) return -1;
+    g_started = 1;
+  }
+  return g_srv.port;
+}
+
+/* Encodes GET_ROUTEINFO_BY_TOPIC for an unknown topic. */
+static void route_req(tern_buf_t *b, int32_t opaque) {
+  tern_cmd_t c;
+  ns_wire_request(&c, TERN_REQ_GET_ROUTEINFO_BY_TOPIC, opaque);
+  tern_cmd_ext_add(&c, TERN_STR("topic"), TERN_STR("NoSuchTopic"));
+  tern_cmd_encode(&c, b);
+}
+
+/* Expects one TOPIC_NOT_EXIST reply with this opaque. */
+static int expect_reply(int fd, int32_t opaque) {
+  tern_buf_t in;
+  tern_cmd_t r;
+  tern_arena_t a;
+  int rc;
+  tern_buf_init(&in, 0);
+  tern_arena_init(&a, 0, NULL, 0);
+  rc = ns_wire_read_cmd(fd, &in, &r, &a, 5000);
+  if (rc == 0 && (r.opaque != opaque || r.code != TERN_RESP_TOPIC_NOT_EXIST || !(r.flag & TERN_FLAG_RESPONSE))) {
+    fprintf(stderr, "  reply opaque %d code %d flag %d (wanted opaque %d)\n", r.opaque, r.code, r.flag, opaque);
+    rc = -1;
+  }
+  tern_arena_free(&a);
+  tern_buf_free(&in);
+  return rc;
+}
+
+TEST(split_at_every_byte) {
+  tern_buf_t b;
+  int port = server(), fd;
+  ASSERT(port > 0);
+  fd = ns_connect(port);
+  ASSERT(fd >= 0);
+  tern_buf_init(&b, 0);
+  route_req(&b, 1);
+  for (size_t cut = 1; cut < b.len; cut++) {
+    ASSERT_OK(ns_wire_send_all(fd, b.p, cut));
+    usleep(300); /* let the first part arrive as its own read */
+    ASSERT_OK(ns_wire_send_all(fd, b.p + cut, b.len - cut));
+    ASSERT_OK(expect_reply(fd, 1));
+  }
+  /* One byte per write. */
+  for (size_t i = 0; i < b.len; i++) ASSERT_OK(ns_wire_send_all(fd, b.p + i, 1));
+  ASSERT_OK(expect_reply(fd, 1));
+  tern_buf_free(&b);
+  close(fd);
+}
+
+TEST(thousand_frames_in_one_write) {
+  tern_buf_t b;
+  int port = server(), fd;
+  ASSERT(port > 0);
+  fd = ns_connect(port);
+  ASSERT(fd >= 0);
+  tern_buf_init(&b, 0);
+  for (int i = 0; i < 1000; i++) route_req(&b, 1000 + i);
+  ASSERT_OK(b.err);
+  ASSERT_OK(ns_wire_send_all(fd, b.p, b.len));
+  for (int i = 0; i < 1000; i++) ASSERT_OK(expect_reply(fd, 1000 + i));
+  tern_buf_free(&b);
+  close(fd);
+}
+
+/* Sends bytes on a fresh connection; the server must close it (or answer
+ * something well-formed and keep going), and the bystander must still work. */
+static int abuse(int port, int bystander, const void *p, size_t n, int32_t *opaque) {
+  int fd = ns_connect(port), closed;
+  if (fd < 0) return -1;
+  if (ns_wire_send_all(fd, p, n) != 0) {
+    close(fd);
+    return -1;
+  }
+  closed = ns_wire_wait_closed(fd, 3000);
+  close(fd);
+  if (!closed) {
+    fprintf(stderr, "  connection stayed open after bad input\n");
+    return -1;
+  }
+  {
+    tern_buf_t b;
+    int rc;
+    tern_buf_init(&b, 0);
+    route_req(&b, ++*opaque);
+    rc = ns_wire_send_all(bystander, b.p, b.len);
+    tern_buf_free(&b);
+    if (rc) return -1;
+  }
+  return expect_reply(bystander, *opaque);
+}
+
+TEST(garbage_oversize_and_bad_headers_close_only_that_connection) {
+  int port = server(), by;
+  int32_t opaque = 5000;
+  uint8_t m[64];
+  ASSERT(port > 0);
+  by = ns_connect(port);
+  ASSERT(by >= 0);
+
+  /* Oversize: 2 GiB length field; and just over the 16 MiB default. */
+  tern_store_be32(m, 0x7fffffff);
+  tern_store_be32(m + 4, 20);
+  ASSERT_OK(abuse(port, by, m, 8, &opaque));
+  tern_store_be32(m, 16u << 20); /* +4 prefix > 16 MiB */
+  tern_store_be32(m + 4, 20);
+  ASSERT_OK(abuse(port, by, m, 8, &opaque));
+  /* Length below the 4 bytes of the second word. */
+  tern_store_be32(m, 2);
+  ASSERT_OK(abuse(port, by, m, 8, &opaque));
+  /* Serialize type 5. */
+  tern_store_be32(m, 12);
+  tern_store_be32(m + 4, 0x05000004);
+  memcpy(m + 8, "{}{}", 4);
+  ASSERT_OK(abuse(port, by, m, 16, &opaque));
+  /* Header longer than the frame. */
+  tern_store_be32(m, 8);
+  tern_store_be32(m + 4, 100);
+  ASSERT_OK(abuse(port, by, m, 12, &opaque));
+  /* A complete frame whose JSON header is not JSON. */
+  tern_store_be32(m, 4 + 9);
+  tern_store_be32(m + 4, 9);
+  memcpy(m + 8, "{\"code\":1", 9);
+  ASSERT_OK(abuse(port, by, m, 17, &opaque));
+  /* A binary header whose remark length runs past the header. */
+  {
+    uint8_t h[21] = {0};
+    tern_store_be16(h, 105);
+    tern_store_be32(h + 13, 1000);
+    tern_store_be32(m, 4 + 21);
+    tern_store_be32(m + 4, 0x01000000 | 21);
+    memcpy(m + 8, h, 21);
+    ASSERT_OK(abuse(port, by, m, 29, &opaque));
+  }
+  /* Random bytes. */
+  {
+    uint8_t junk[4096];
+    srand(42);
+    for (size_t i = 0; i < sizeof junk; i++) junk[i] = (uint8_t)rand();
+    junk[0] = 0x40; /* a length far over the limit, so it cannot be a valid frame */
+    ASSERT_OK(abuse(port, by, junk, sizeof junk, &opaque));
+  }
+  close(by);
+  ASSERT(ns_proc_alive(&g_srv));
+}
+
+/* Declared last, so it runs last: one more request, then SIGTERM must end
+ * the server with exit status 0. */
+TEST(zz_server_survived_and_stops_cleanly) {
+  int port = server(), fd;
+  ASSERT(port > 0);
+  fd = ns_connect(port);
+  ASSERT(fd >= 0);
+  {
+    tern_buf_t b;
+    tern_buf_init(&b, 0);
+    route_req(&b, 77);
+    ASSERT_OK(ns_wire_send_all(fd, b.p, b.len));
+    tern_buf_free(&b);
+  }
+  ASSERT_OK(expect_reply(fd, 77));
+  close(fd);
+  ASSERT_EQ(ns_proc_stop(&g_srv, 0), 0);
+  g_started = 0;
+}
