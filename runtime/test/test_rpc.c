@@ -1,0 +1,336 @@
+/* Requests from a client pool to a real loopback server: responses matched by
+ * opaque when they come back out of order, timeouts that fire exactly once
+ * with late responses dropped, oneway sends that get no reply, pending
+ * requests failed when their connection closes, zero-copy replies, the
+ * blocking client, and work posted to a loop from other threads. */
+#include <stdlib.h>
+
+#include "gen/codes.h"
+#include "net_fixture.h"
+#include "runtime/log.h"
+#include "tern_test.h"
+
+static void on_watchdog(uv_timer_t *t) { *(bool *)t->data = true; }
+
+/* Runs the loop until *flag or timeout_ms; returns *flag. */
+static bool run_until(tern_loop_t *l, const int *count, int want, int timeout_ms) {
+  uv_timer_t t;
+  bool expired = false;
+  uv_timer_init(l->uv, &t);
+  t.data = &expired;
+  uv_timer_start(&t, on_watchdog, (uint64_t)timeout_ms, 0);
+  while (*count < want && !expired) uv_run(l->uv, UV_RUN_ONCE);
+  uv_close((uv_handle_t *)&t, NULL);
+  uv_run(l->uv, UV_RUN_NOWAIT);
+  return *count >= want;
+}
+
+static void run_for(tern_loop_t *l, int ms) {
+  int never = 0;
+  run_until(l, &never, 1, ms);
+}
+
+typedef struct call {
+  const char *want_body;
+  int calls, status, order;
+  int *seq;
+  int code;
+  size_t body_len;
+} call_t;
+
+static void on_resp(void *arg, int status, const tern_cmd_t *resp) {
+  call_t *c = arg;
+  c->calls++;
+  c->status = status;
+  c->order = ++*c->seq;
+  if (status == 0) {
+    c->code = resp->code;
+    c->body_len = resp->body.n;
+    if (c->want_body && !tern_str_eq_cstr(resp->body, c->want_body)) c->status = -999;
+  }
+}
+
+typedef struct client {
+  tern_loop_t loop;
+  tern_pool_t pool;
+  char addr[32];
+  int seq;
+} client_t;
+
+static void client_open(client_t *c, int port) {
+  tern_loop_init(&c->loop, NULL, NULL);
+  tern_pool_init(&c->pool, &c->loop, NULL, NULL);
+  snprintf(c->addr, sizeof c->addr, "127.0.0.1:%d", port);
+  c->seq = 0;
+}
+
+static void client_close(client_t *c) {
+  tern_pool_close(&c->pool, NULL);
+  tern_loop_close(&c->loop);
+}
+
+static int send_req(client_t *cl, int32_t code, const char *body, const char *k, const char *v, int32_t flag,
+                    uint32_t timeout_ms, call_t *call) {
+  tern_cmd_t req;
+  tern_cmd_init(&req);
+  req.code = code;
+  req.flag = flag;
+  if (body) req.body = tern_str_from_cstr(body);
+  if (k) tern_cmd_ext_add(&req, tern_str_from_cstr(k), tern_str_from_cstr(v));
+  if (call) call->seq = &cl->seq;
+  return tern_pool_request(&cl->pool, cl->addr, &req, timeout_ms, on_resp, call);
+}
+
+static int total_calls(call_t *c, int n) {
+  int s = 0;
+  for (int i = 0; i < n; i++) s += c[i].calls;
+  return s;
+}
+
+TEST(out_of_order_replies_are_matched_by_opaque) {
+  fx_server_t fx;
+  client_t cl;
+  call_t c[4] = {{.want_body = "a"}, {.want_body = "b"}, {.want_body = "c"}, {.want_body = "d"}};
+  int done = 0;
+  fx_start(&fx, NULL, false);
+  client_open(&cl, fx.port);
+  ASSERT_OK(send_req(&cl, FX_DEFER, "a", "delay", "150", 0, 3000, &c[0]));
+  ASSERT_OK(send_req(&cl, FX_DEFER, "b", "delay", "10", 0, 3000, &c[1]));
+  ASSERT_OK(send_req(&cl, FX_DEFER, "c", "delay", "80", 0, 3000, &c[2]));
+  ASSERT_OK(send_req(&cl, FX_ECHO, "d", NULL, NULL, 0, 3000, &c[3]));
+  for (int i = 0; i < 100 && done < 4; i++) {
+    run_for(&cl.loop, 20);
+    done = total_calls(c, 4);
+  }
+  for (int i = 0; i < 4; i++) {
+    ASSERT_EQ(c[i].calls, 1);
+    ASSERT_EQ(c[i].status, 0);
+  }
+  ASSERT_EQ(c[3].order, 1);
+  ASSERT_EQ(c[1].order, 2);
+  ASSERT_EQ(c[2].order, 3);
+  ASSERT_EQ(c[0].order, 4);
+  client_close(&cl);
+  fx_stop(&fx);
+}
+
+typedef struct {
+  int unmatched;
+} log_count_t;
+
+static void count_unmatched(void *arg, tern_log_level_t lvl, const char *line) {
+  (void)lvl;
+  if (strstr(line, "matches no waiting request")) ((log_count_t *)arg)->unmatched++;
+}
+
+TEST(timeout_fires_once_and_late_response_is_dropped) {
+  fx_server_t fx;
+  client_t cl;
+  call_t late = {0}, after = {.want_body = "next"};
+  log_count_t lc = {0};
+  uint64_t t0;
+  fx_start(&fx, NULL, false);
+  client_open(&cl, fx.port);
+  tern_log_set_sink(count_unmatched, &lc);
+  t0 = uv_hrtime();
+  ASSERT_OK(send_req(&cl, FX_DEFER, "late", "delay", "300", 0, 60, &late));
+  run_until(&cl.loop, &late.calls, 1, 2000);
+  ASSERT_EQ(late.calls, 1);
+  ASSERT_EQ(late.status, TERN_ETIMEDOUT);
+  ASSERT((uv_hrtime() - t0) / 1000000 >= 55);
+  ASSERT((uv_hrtime() - t0) / 1000000 < 290); /* well before the reply */
+  run_for(&cl.loop, 400);                      /* the late reply arrives meanwhile */
+  tern_log_set_sink(NULL, NULL);
+  ASSERT_EQ(late.calls, 1);
+  ASSERT_EQ(lc.unmatched, 1);
+  /* the connection is still good */
+  ASSERT_OK(send_req(&cl, FX_ECHO, "next", NULL, NULL, 0, 3000, &after));
+  ASSERT(run_until(&cl.loop, &after.calls, 1, 3000));
+  ASSERT_EQ(after.status, 0);
+  client_close(&cl);
+  fx_stop(&fx);
+}
+
+TEST(oneway_gets_no_reply) {
+  fx_server_t fx;
+  client_t cl;
+  call_t c = {.want_body = "two"};
+  log_count_t lc = {0};
+  fx_start(&fx, NULL, false);
+  client_open(&cl, fx.port);
+  tern_log_set_sink(count_unmatched, &lc);
+  ASSERT_OK(send_req(&cl, FX_ECHO, "one", NULL, NULL, TERN_FLAG_ONEWAY, 0, NULL));
+  ASSERT_OK(send_req(&cl, 9999, NULL, NULL, NULL, TERN_FLAG_ONEWAY, 0, NULL)); /* not even an error reply */
+  ASSERT_EQ(cl.loop.pending.count, 0);
+  ASSERT_OK(send_req(&cl, FX_ECHO, "two", NULL, NULL, 0, 3000, &c));
+  ASSERT(run_until(&cl.loop, &c.calls, 1, 3000));
+  run_for(&cl.loop, 50);
+  tern_log_set_sink(NULL, NULL);
+  ASSERT_EQ(c.status, 0);
+  ASSERT_EQ(atomic_load(&fx.requests), 3);
+  ASSERT_EQ(lc.unmatched, 0);
+  client_close(&cl);
+  fx_stop(&fx);
+}
+
+TEST(closed_connection_fails_pending_requests) {
+  fx_server_t fx;
+  client_t cl;
+  call_t silent = {0}, closer = {0}, again = {.want_body = "again"};
+  tern_conn_t *conn;
+  fx_start(&fx, NULL, false);
+  client_open(&cl, fx.port);
+  ASSERT_OK(tern_pool_get(&cl.pool, cl.addr, &conn));
+  tern_conn_ref(conn);
+  ASSERT_OK(send_req(&cl, FX_SILENT, NULL, NULL, NULL, 0, 10000, &silent));
+  ASSERT_OK(send_req(&cl, FX_CLOSE, NULL, NULL, NULL, 0, 10000, &closer));
+  ASSERT(run_until(&cl.loop, &silent.calls, 1, 3000));
+  run_until(&cl.loop, &closer.calls, 1, 1000);
+  ASSERT_EQ(silent.status, TERN_ECLOSED);
+  ASSERT_EQ(closer.status, TERN_ECLOSED);
+  ASSERT(!tern_conn_is_open(conn));
+  {
+    tern_cmd_t req;
+    tern_cmd_init(&req);
+    req.code = FX_ECHO;
+    ASSERT_EQ(tern_conn_request(conn, &req, 1000, on_resp, &again), TERN_ECLOSED);
+  }
+  tern_conn_unref(conn);
+  ASSERT_EQ(cl.loop.pending.count, 0);
+  /* the pool opens a fresh connection for the next request */
+  ASSERT_OK(send_req(&cl, FX_ECHO, "again", NULL, NULL, 0, 3000, &again));
+  ASSERT(run_until(&cl.loop, &again.calls, 1, 3000));
+  ASSERT_EQ(again.status, 0);
+  client_close(&cl);
+  fx_stop(&fx);
+}
+
+TEST(refused_connect_fails_the_request) {
+  client_t cl;
+  call_t c = {0};
+  fx_server_t fx;
+  int port;
+  /* a port that was just free: start and stop a server to learn one */
+  fx_start(&fx, NULL, false);
+  port = fx.port;
+  fx_stop(&fx);
+  client_open(&cl, port);
+  ASSERT_OK(send_req(&cl, FX_ECHO, "x", NULL, NULL, 0, 3000, &c));
+  ASSERT(run_until(&cl.loop, &c.calls, 1, 3000));
+  ASSERT_EQ(c.status, TERN_ECLOSED);
+  {
+    tern_conn_t *conn;
+    ASSERT_EQ(tern_pool_get(&cl.pool, "no-port", &conn), TERN_EINVAL);
+    ASSERT_EQ(tern_pool_get(&cl.pool, "example.com:80", &conn), TERN_EINVAL);
+  }
+  client_close(&cl);
+}
+
+TEST(zero_copy_span_reply) {
+  fx_server_t fx;
+  client_t cl;
+  call_t c = {0};
+  fx_start(&fx, NULL, false);
+  client_open(&cl, fx.port);
+  ASSERT_OK(send_req(&cl, FX_SPANS, NULL, "n", "300", 0, 3000, &c)); /* 300 KiB in 5 spans */
+  ASSERT(run_until(&cl.loop, &c.calls, 1, 3000));
+  ASSERT_EQ(c.status, 0);
+  ASSERT_EQ(c.body_len, 300 * 1024);
+  for (int i = 0; i < 100 && atomic_load(&fx.spans_released) < 1; i++) fx_sleep_ms(5);
+  ASSERT_EQ(atomic_load(&fx.spans_released), 1);
+  client_close(&cl);
+  fx_stop(&fx);
+}
+
+TEST(blocking_client) {
+  fx_server_t fx;
+  tern_cmd_t req, resp;
+  tern_arena_t a;
+  tern_sync_client_t sc;
+  char addr[32];
+  fx_start(&fx, NULL, false);
+  snprintf(addr, sizeof addr, "127.0.0.1:%d", fx.port);
+  tern_arena_init(&a, 0, NULL, 0);
+  tern_cmd_init(&req);
+  req.code = FX_ECHO;
+  req.body = TERN_STR("sync body");
+  tern_cmd_ext_add(&req, TERN_STR("k"), TERN_STR("remark!"));
+  ASSERT_OK(tern_rpc_sync(addr, &req, 3000, &resp, &a));
+  ASSERT_STR(resp.body, "sync body"); /* copied: the client's loop and buffers are gone */
+  ASSERT_STR(resp.remark, "remark!");
+  ASSERT_EQ(resp.code, TERN_RESP_SUCCESS);
+
+  ASSERT_OK(tern_sync_open(&sc, addr, NULL));
+  tern_cmd_init(&req);
+  req.code = FX_SILENT;
+  ASSERT_EQ(tern_sync_call(&sc, &req, 100, &resp, &a), TERN_ETIMEDOUT);
+  tern_cmd_init(&req);
+  req.code = FX_ECHO;
+  req.flag = TERN_FLAG_ONEWAY;
+  ASSERT_OK(tern_sync_call(&sc, &req, 100, &resp, &a));
+  tern_cmd_init(&req);
+  req.code = 4242;
+  ASSERT_OK(tern_sync_call(&sc, &req, 3000, &resp, &a));
+  ASSERT_EQ(resp.code, TERN_RESP_REQUEST_CODE_NOT_SUPPORTED);
+  tern_sync_close(&sc);
+  ASSERT_EQ(atomic_load(&fx.requests), 4);
+  tern_arena_free(&a);
+  fx_stop(&fx);
+}
+
+/* ---- posting work from other threads ---- */
+
+typedef struct {
+  tern_post_t post;
+  pthread_t loop_thread;
+  int *ran, *wrong_thread;
+} job_t;
+
+typedef struct {
+  tern_loop_t *loop;
+  job_t *jobs;
+  int n;
+} poster_t;
+
+static void run_job(tern_post_t *p) {
+  job_t *j = (job_t *)p;
+  ++*j->ran;
+  if (!pthread_equal(pthread_self(), j->loop_thread)) ++*j->wrong_thread;
+}
+
+static void *poster(void *arg) {
+  poster_t *p = arg;
+  for (int i = 0; i < p->n; i++) tern_loop_post(p->loop, &p->jobs[i].post, run_job);
+  return NULL;
+}
+
+TEST(posts_from_other_threads_run_on_the_loop) {
+  enum { THREADS = 4, PER = 2000 };
+  tern_loop_t l;
+  job_t *jobs = calloc(THREADS * PER, sizeof *jobs);
+  poster_t ps[THREADS];
+  pthread_t th[THREADS];
+  int ran = 0, wrong = 0;
+  uv_timer_t keepalive;
+  ASSERT_OK(tern_loop_init(&l, NULL, NULL));
+  for (int i = 0; i < THREADS * PER; i++) {
+    jobs[i].loop_thread = pthread_self();
+    jobs[i].ran = &ran;
+    jobs[i].wrong_thread = &wrong;
+  }
+  uv_timer_init(l.uv, &keepalive); /* a ref'd handle so the loop waits for posts */
+  uv_timer_start(&keepalive, on_watchdog, 100000, 0);
+  for (int t = 0; t < THREADS; t++) {
+    ps[t].loop = &l;
+    ps[t].jobs = jobs + t * PER;
+    ps[t].n = PER;
+    pthread_create(&th[t], NULL, poster, &ps[t]);
+  }
+  while (ran < THREADS * PER) uv_run(l.uv, UV_RUN_ONCE);
+  for (int t = 0; t < THREADS; t++) pthread_join(th[t], NULL);
+  uv_close((uv_handle_t *)&keepalive, NULL);
+  tern_loop_close(&l);
+  ASSERT_EQ(ran, THREADS * PER);
+  ASSERT_EQ(wrong, 0);
+  free(jobs);
+}
