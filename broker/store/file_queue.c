@@ -82,7 +82,7 @@ int fq_load(fqueue_t *q, tern_err_t *err) {
     offs[n++] = off;
   }
   closedir(d);
-  qsort(offs, n, sizeof *offs, cmp_i64);
+  if (n) qsort(offs, n, sizeof *offs, cmp_i64);
   int rc = TERN_OK;
   for (size_t i = 0; i < n; i++) {
     char name[21];

@@ -29,6 +29,7 @@ int clog_flush(tern_store_t *s, int64_t least_bytes) {
   int64_t ts = atomic_load_explicit(&s->clog_written_ts, memory_order_acquire);
   int64_t upto = atomic_load_explicit(&s->clog_written, memory_order_acquire);
   if (upto <= atomic_load(&s->clog_flushed)) return 0;
+  if (s->cfg.before_flush) s->cfg.before_flush(s->cfg.hook_ctx);
   int rc = fq_flush(&s->clog, upto, least_bytes);
   if (rc) {
     tern_store_logf(s, "store: commit-log fdatasync failed");

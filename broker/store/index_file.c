@@ -72,7 +72,7 @@ int ix_init(tern_store_t *s, tern_err_t *err) {
     if (names[n]) n++;
   }
   closedir(d);
-  qsort(names, n, sizeof *names, cmp_name);
+  if (n) qsort(names, n, sizeof *names, cmp_name);
   int rc = TERN_OK;
   for (size_t i = 0; i < n; i++) {
     char *path = tern_store_path_join(ix->dir, names[i]);

@@ -48,6 +48,7 @@ typedef struct tern_store_config {
   int64_t (*now_ms)(void *ctx);
   double (*disk_used_ratio)(void *ctx, const char *path);
   void (*log)(void *ctx, const char *line);
+  void (*before_flush)(void *ctx); /* runs on the flush thread before each commit-log sync (tests: a slow disk) */
   void *hook_ctx;
 } tern_store_config_t;
 
@@ -107,6 +108,8 @@ int tern_store_put_batch(tern_store_t *s, const tern_store_msg_t *m, size_t n, t
  * round of callbacks round_done(hook_ctx) (set with tern_store_set_flush_notify)
  * runs once, which is where a loop-based broker calls uv_async_send. */
 typedef void (*tern_flush_cb)(void *arg, tern_put_status_t status);
+/* Returns 0 when registered, 1 when end_offset is already durable (cb is not
+ * called), TERN_ENOMEM. */
 int tern_store_wait_flush(tern_store_t *s, int64_t end_offset, tern_flush_cb cb, void *arg);
 void tern_store_set_flush_notify(tern_store_t *s, void (*round_done)(void *ctx), void *ctx);
 /* Blocks the calling thread until end_offset is durable (OK) or the timeout
