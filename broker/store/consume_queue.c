@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "broker/store/store_int.h"
 
@@ -110,6 +111,20 @@ static bool numeric(const char *n, int32_t *v) {
   return true;
 }
 
+/* Unlinks every file of a queue directory that is being rebuilt. */
+static void remove_queue_files(const char *dir) {
+  DIR *d = opendir(dir);
+  if (!d) return;
+  struct dirent *de;
+  while ((de = readdir(d)) != NULL) {
+    if (de->d_name[0] == '.') continue;
+    char *p = tern_store_path_join(dir, de->d_name);
+    if (p) unlink(p);
+    free(p);
+  }
+  closedir(d);
+}
+
 int cq_load_all(tern_store_t *s, tern_err_t *err) {
   DIR *d = opendir(s->cq_dir);
   if (!d) return TERN_OK;
@@ -135,6 +150,8 @@ int cq_load_all(tern_store_t *s, tern_err_t *err) {
         tern_store_corrupt(s, c->fq.dir, (int64_t)ferr.pos, ferr.reason ? ferr.reason : "unreadable consume queue");
         while (c->fq.n) fq_delete_first(&c->fq, 0);
         fq_reap_retired(&c->fq, 0, 0, true);
+        remove_queue_files(c->fq.dir);
+        c->rebuild = true;
       }
     }
     if (td) closedir(td);
@@ -261,7 +278,7 @@ void cq_recover(tern_store_t *s, cqueue_t *cq) {
   bool cut = cq_scan_tail(s, cq, atomic_load(&s->clog_written));
   cq->next_assign = cq_max_offset(cq);
   cq->min_logic = fq_min_offset(&cq->fq) / TERN_CQ_ENTRY_SIZE;
-  cq->rebuild = cut;
+  cq->rebuild = cut || cq->rebuild;
 }
 
 void cq_truncate_phys(tern_store_t *s, cqueue_t *cq, int64_t clog_max) {

@@ -34,6 +34,7 @@ static int repair_short_files(tern_store_t *s, tern_err_t *err) {
   int rc = TERN_OK;
   if (stat(path, &st) == 0 && st.st_size < s->cfg.mapped_file_size_commit_log) {
     tern_store_corrupt(s, path, st.st_size, "commit-log file shorter than mappedFileSizeCommitLog; zero-extending");
+    s->last_exit_ok = false; /* the recorded end can no longer be trusted: scan */
     if (truncate(path, (off_t)s->cfg.mapped_file_size_commit_log) != 0)
       rc = tern_fail(err, TERN_EIO, "cannot extend a short commit-log file", NULL, (size_t)st.st_size);
   }
