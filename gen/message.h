@@ -238,7 +238,7 @@ static inline void tern_props_cursor_init(tern_props_cursor_t *c, tern_str_t s) 
   c->pos = 0;
 }
 /* Next pair by Java's rules (1), or 0 at the end; malformed segments are skipped. */
-int tern_props_next(tern_props_cursor_t *c, tern_prop_t *out);
+int tern_props_cursor_next(tern_props_cursor_t *c, tern_prop_t *out);
 /* Every pair in order, zero-copy. TERN_ETOOBIG when more than cap pairs
  * (*n = cap filled). out may be NULL with cap 0 to count (*n = count, TERN_OK). */
 int tern_props_parse(tern_str_t s, tern_prop_t *out, uint32_t cap, uint32_t *n, tern_err_t *err);

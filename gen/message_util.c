@@ -113,7 +113,7 @@ int tern_props_parse(tern_str_t s, tern_prop_t *out, uint32_t cap, uint32_t *n, 
   tern_prop_t p;
   uint32_t k = 0;
   tern_props_cursor_init(&c, s);
-  while (tern_props_next(&c, &p) == 1) {
+  while (tern_props_cursor_next(&c, &p) == 1) {
     if (out == NULL && cap == 0) {
       if (k < UINT32_MAX) k++;
       continue;
@@ -134,7 +134,7 @@ int tern_props_get_str(tern_str_t s, tern_str_t key, tern_str_t *val) {
   bool found = false;
   tern_props_cursor_init(&c, s);
   /* Java's HashMap keeps the last value of a repeated key. */
-  while (tern_props_next(&c, &p) == 1) {
+  while (tern_props_cursor_next(&c, &p) == 1) {
     if (tern_str_eq(p.key, key)) {
       *val = p.val;
       found = true;

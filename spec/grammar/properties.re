@@ -12,7 +12,7 @@
  * the end. */
 #include "gen/message.h"
 
-int tern_props_next(tern_props_cursor_t *c, tern_prop_t *out) {
+int tern_props_cursor_next(tern_props_cursor_t *c, tern_prop_t *out) {
   const char *s = c->s.p;
   const size_t n = c->s.n;
   size_t i = c->pos, tok, kend;
