@@ -5,6 +5,9 @@ Each vector is built from protocol facts (reference sections 1 and 2) by the
 small encoders below, and the two worked examples of section 2.5a are checked
 against the reference's bytes before anything is written, so the encoders
 here are anchored to the document rather than to Tern's C code.
+It also seeds the fuzz corpora from the same frames: fuzz/corpus/frame/ (a
+piece-size byte, then the frame twice), fuzz/corpus/header_json/ and
+fuzz/corpus/header_rocketmq/ (the header bytes alone).
 Run: python3 codegen/tools/make_command_vectors.py   (standard library only)
 """
 import collections
@@ -203,13 +206,26 @@ def build():
     return vs
 
 
+def write_bytes(path, data):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "wb") as f:
+        f.write(data)
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
-    for name, doc in build():
+    vectors = build()
+    corpus = os.path.join(ROOT, "fuzz", "corpus")
+    for i, (name, doc) in enumerate(vectors):
         with open(os.path.join(OUT, name + ".json"), "w", encoding="utf-8", newline="\n") as f:
             json.dump(doc, f, indent=2, ensure_ascii=False)
             f.write("\n")
-    print("wrote %d vectors to %s" % (len(build()), os.path.relpath(OUT, ROOT)))
+        data = bytes.fromhex(doc["hex"])
+        hlen = struct.unpack(">I", data[4:8])[0] & 0xFFFFFF
+        write_bytes(os.path.join(corpus, "frame", name), bytes([i * 5 % 64]) + data + data)
+        kind = "header_json" if data[4] == 0 else "header_rocketmq"
+        write_bytes(os.path.join(corpus, kind, name), data[8:8 + hlen])
+    print("wrote %d vectors to %s and seeded fuzz/corpus" % (len(vectors), os.path.relpath(OUT, ROOT)))
 
 
 if __name__ == "__main__":

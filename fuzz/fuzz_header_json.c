@@ -1,0 +1,106 @@
+/* Fuzzes the JSON header decoder: any input that decodes must re-encode (as
+ * fastjson would write it), decode again to the same fields, and re-encode to
+ * the same bytes. Inputs that fail must fail with a reason. */
+#include <stdlib.h>
+
+#include "gen/codes.h"
+#include "gen/command.h"
+
+#include <stdio.h>
+
+/* A violated property: report where, then crash so libFuzzer keeps the input. */
+#define check(ok)                                                    \
+  do {                                                               \
+    if (!(ok)) {                                                     \
+      fprintf(stderr, "%s:%d: property failed: %s\n", __FILE__, __LINE__, #ok); \
+      abort();                                                       \
+    }                                                                \
+  } while (0)
+
+/* b was decoded from the encoding of a: same scalars, and for extFields what a
+ * Java HashMap would hold after a: per key the last value, no null values (and
+ * no empty ones when b went through a binary header, which reads "" as null). */
+static void same_fields(const tern_cmd_t *a, const tern_cmd_t *b, bool empty_is_null) {
+  check(a->code == b->code && a->version == b->version && a->opaque == b->opaque && a->flag == b->flag);
+  bool ar = a->has_remark && (!empty_is_null || a->remark.n), br = b->has_remark && (!empty_is_null || b->remark.n);
+  check(ar == br && (!ar || tern_str_eq(a->remark, b->remark)));
+  uint32_t expect = 0;
+  for (uint32_t i = 0; i < a->n_ext; i++) {
+    bool later = false;
+    for (uint32_t j = i + 1; j < a->n_ext; j++) later |= tern_str_eq(a->ext[i].key, a->ext[j].key);
+    if (!later && a->ext[i].key.n && a->ext[i].val.p && (!empty_is_null || a->ext[i].val.n)) expect++;
+  }
+  uint32_t got = 0;
+  for (uint32_t i = 0; i < b->n_ext; i++) {
+    /* Keys may hold NULs, so look them up by slice, last one first. */
+    const tern_kv_t *last = NULL;
+    for (uint32_t j = a->n_ext; j-- > 0 && !last;)
+      if (tern_str_eq(a->ext[j].key, b->ext[i].key)) last = &a->ext[j];
+    check(last != NULL);
+    if (b->ext[i].val.p == NULL) { /* a binary header wrote an empty value */
+      check(empty_is_null && last->val.p && last->val.n == 0);
+      continue;
+    }
+    got++;
+    check(last->val.p != NULL && tern_str_eq(last->val, b->ext[i].val));
+  }
+  check(got == expect);
+}
+
+static int decode(const uint8_t *frame, size_t n, tern_cmd_t *cmd, tern_arena_t *a, tern_err_t *err) {
+  tern_frame_parser_t p;
+  tern_frame_parser_init(&p, 0);
+  tern_frame_t f;
+  int r = tern_frame_next(&p, frame, n, &f, err);
+  if (r <= 0) return r < 0 ? r : TERN_EAGAIN;
+  check((size_t)r == n);
+  return tern_cmd_decode(&f, cmd, a, err);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  if (size > (1 << 16)) return 0;
+  uint8_t *frame = malloc(size + 8);
+  if (!frame) return 0;
+  tern_store_be32(frame, (uint32_t)(4 + size));
+  tern_store_be32(frame + 4, (uint32_t)size); /* type 0: JSON */
+  if (size) memcpy(frame + 8, data, size);
+
+  tern_arena_t a1, a2;
+  tern_arena_init(&a1, 1 << 20, NULL, 0);
+  tern_arena_init(&a2, 1 << 20, NULL, 0);
+  static tern_cmd_t c1, c2, c3;
+  tern_err_t err;
+  tern_buf_t b1, b2;
+  tern_buf_init(&b1, 0);
+  tern_buf_init(&b2, 0);
+  if (decode(frame, size + 8, &c1, &a1, &err) == 0) {
+    check(tern_cmd_encode(&c1, &b1) == 0);
+    check(decode(b1.p, b1.len, &c2, &a2, &err) == 0);
+    same_fields(&c1, &c2, false);
+    /* Language: written by name (known number, else the name received); when
+     * nothing can be written the reader falls back to Java's default, JAVA. */
+    const char *known = tern_language_name(c1.language);
+    bool written = known != NULL || c1.language_name.n > 0;
+    check(written ? c2.language == c1.language : c2.language == TERN_LANG_JAVA);
+    check(tern_cmd_encode(&c2, &b2) == 0);
+    check(b1.len == b2.len && memcmp(b1.p, b2.p, b1.len) == 0);
+    /* The same command also survives the binary form when it fits a short code. */
+    if (c1.code >= INT16_MIN && c1.code <= INT16_MAX && c1.version >= INT16_MIN && c1.version <= INT16_MAX) {
+      tern_buf_reset(&b2);
+      c1.serialize_type = TERN_SER_ROCKETMQ;
+      if (tern_cmd_encode(&c1, &b2) == 0) {
+        tern_arena_reset(&a2);
+        check(decode(b2.p, b2.len, &c3, &a2, &err) == 0);
+        same_fields(&c1, &c3, true);
+      }
+    }
+  } else {
+    check(err.reason != NULL);
+  }
+  tern_buf_free(&b1);
+  tern_buf_free(&b2);
+  tern_arena_free(&a1);
+  tern_arena_free(&a2);
+  free(frame);
+  return 0;
+}
