@@ -818,6 +818,11 @@ int tern_namesrv_dispatch(const tern_namesrv_handlers_t *t, void *ctx, tern_conn
   return tern_fail(err, TERN_ENOTFOUND, "request code not supported", NULL, 0);
 }
 
+int tern_namesrv_on_request(void *rpc, tern_conn_t *c, const tern_cmd_t *req, tern_err_t *err) {
+  const tern_namesrv_rpc_t *r = rpc;
+  return tern_namesrv_dispatch(r->handlers, r->ctx, c, req, err);
+}
+
 int tern_broker_dispatch(const tern_broker_handlers_t *t, void *ctx, tern_conn_t *c, const tern_cmd_t *req,
     tern_err_t *err) {
   switch (req->code) {
@@ -1175,6 +1180,11 @@ int tern_broker_dispatch(const tern_broker_handlers_t *t, void *ctx, tern_conn_t
   return tern_fail(err, TERN_ENOTFOUND, "request code not supported", NULL, 0);
 }
 
+int tern_broker_on_request(void *rpc, tern_conn_t *c, const tern_cmd_t *req, tern_err_t *err) {
+  const tern_broker_rpc_t *r = rpc;
+  return tern_broker_dispatch(r->handlers, r->ctx, c, req, err);
+}
+
 int tern_client_dispatch(const tern_client_handlers_t *t, void *ctx, tern_conn_t *c, const tern_cmd_t *req,
     tern_err_t *err) {
   switch (req->code) {
@@ -1238,5 +1248,10 @@ int tern_client_dispatch(const tern_client_handlers_t *t, void *ctx, tern_conn_t
     break;
   }
   return tern_fail(err, TERN_ENOTFOUND, "request code not supported", NULL, 0);
+}
+
+int tern_client_on_request(void *rpc, tern_conn_t *c, const tern_cmd_t *req, tern_err_t *err) {
+  const tern_client_rpc_t *r = rpc;
+  return tern_client_dispatch(r->handlers, r->ctx, c, req, err);
 }
 

@@ -281,6 +281,13 @@ typedef struct tern_namesrv_handlers {
 } tern_namesrv_handlers_t;
 int tern_namesrv_dispatch(const tern_namesrv_handlers_t *t, void *ctx, tern_conn_t *c, const tern_cmd_t *req,
     tern_err_t *err);
+/* Glue for runtime/conn.h's tern_request_fn: register tern_namesrv_on_request with a
+ * tern_namesrv_rpc_t (alive as long as the server) as its ctx. */
+typedef struct tern_namesrv_rpc {
+  const tern_namesrv_handlers_t *handlers;
+  void *ctx; /* passed to every handler */
+} tern_namesrv_rpc_t;
+int tern_namesrv_on_request(void *rpc, tern_conn_t *c, const tern_cmd_t *req, tern_err_t *err);
 
 /* ---- broker: the request codes it serves ---- */
 typedef struct tern_broker_handlers {
@@ -348,6 +355,13 @@ typedef struct tern_broker_handlers {
 } tern_broker_handlers_t;
 int tern_broker_dispatch(const tern_broker_handlers_t *t, void *ctx, tern_conn_t *c, const tern_cmd_t *req,
     tern_err_t *err);
+/* Glue for runtime/conn.h's tern_request_fn: register tern_broker_on_request with a
+ * tern_broker_rpc_t (alive as long as the server) as its ctx. */
+typedef struct tern_broker_rpc {
+  const tern_broker_handlers_t *handlers;
+  void *ctx; /* passed to every handler */
+} tern_broker_rpc_t;
+int tern_broker_on_request(void *rpc, tern_conn_t *c, const tern_cmd_t *req, tern_err_t *err);
 
 /* ---- client: the request codes it serves ---- */
 typedef struct tern_client_handlers {
@@ -361,5 +375,12 @@ typedef struct tern_client_handlers {
 } tern_client_handlers_t;
 int tern_client_dispatch(const tern_client_handlers_t *t, void *ctx, tern_conn_t *c, const tern_cmd_t *req,
     tern_err_t *err);
+/* Glue for runtime/conn.h's tern_request_fn: register tern_client_on_request with a
+ * tern_client_rpc_t (alive as long as the server) as its ctx. */
+typedef struct tern_client_rpc {
+  const tern_client_handlers_t *handlers;
+  void *ctx; /* passed to every handler */
+} tern_client_rpc_t;
+int tern_client_on_request(void *rpc, tern_conn_t *c, const tern_cmd_t *req, tern_err_t *err);
 
 #endif

@@ -307,3 +307,20 @@ TEST(client_dispatch_serves_broker_to_client_codes) {
   req(39); /* CHECK_TRANSACTION_STATE: no handler set */
   ASSERT_EQ(tern_client_dispatch(&t, NULL, CONN, &g_req, &err), TERN_ENOTFOUND);
 }
+
+/* The adapter has exactly runtime/conn.h's tern_request_fn type and reaches the handler. */
+TEST(on_request_adapter_fits_the_runtime) {
+  tern_request_fn fn = tern_namesrv_on_request;
+  tern_namesrv_handlers_t n = {0};
+  n.get_routeinfo_by_topic = h_route;
+  tern_namesrv_rpc_t rpc = {&n, NULL};
+  tern_err_t err = {0};
+  memset(&seen, 0, sizeof seen);
+  req(105);
+  add("topic", "T9");
+  ASSERT_OK(fn(&rpc, CONN, &g_req, &err));
+  ASSERT_EQ(seen.which, 105);
+  ASSERT_STR(seen.topic, "T9");
+  req(9999);
+  ASSERT_EQ(fn(&rpc, CONN, &g_req, &err), TERN_ENOTFOUND);
+}
