@@ -157,6 +157,32 @@ static void *cq_flush_main(void *arg) {
   return NULL;
 }
 
+/* Times out waiters at their deadline even while the flush thread is stuck
+ * in a slow fdatasync: a writer learns FLUSH_DISK_TIMEOUT on time. */
+static void *timeout_main(void *arg) {
+  tern_store_t *s = arg;
+  flusher_t *fl = &s->fl;
+  pthread_mutex_lock(&fl->mu);
+  while (!fl->stop) {
+    if (!fl->wn) {
+      pthread_cond_wait(&fl->cv, &fl->mu);
+      continue;
+    }
+    int64_t dl = fl->w[fl->whead].deadline;
+    if (tern_mono_ms() < dl) {
+      struct timespec ts;
+      deadline_ts(dl, &ts);
+      pthread_cond_timedwait(&fl->cv, &fl->mu, &ts);
+      continue;
+    }
+    pthread_mutex_unlock(&fl->mu);
+    complete_waiters(s);
+    pthread_mutex_lock(&fl->mu);
+  }
+  pthread_mutex_unlock(&fl->mu);
+  return NULL;
+}
+
 int flusher_start(tern_store_t *s) {
   flusher_t *fl = &s->fl;
   pthread_mutex_init(&fl->mu, NULL);
@@ -166,12 +192,15 @@ int flusher_start(tern_store_t *s) {
   pthread_cond_init(&fl->cv, &ca);
   pthread_condattr_destroy(&ca);
   if (pthread_create(&fl->th, NULL, clog_flush_main, s) != 0) return TERN_ENOMEM;
-  if (pthread_create(&fl->cq_th, NULL, cq_flush_main, s) != 0) {
+  bool cq_ok = pthread_create(&fl->cq_th, NULL, cq_flush_main, s) == 0;
+  bool to_ok = cq_ok && pthread_create(&fl->to_th, NULL, timeout_main, s) == 0;
+  if (!to_ok) {
     pthread_mutex_lock(&fl->mu);
     fl->stop = true;
     pthread_cond_broadcast(&fl->cv);
     pthread_mutex_unlock(&fl->mu);
     pthread_join(fl->th, NULL);
+    if (cq_ok) pthread_join(fl->cq_th, NULL);
     return TERN_ENOMEM;
   }
   fl->started = true;
@@ -187,6 +216,7 @@ void flusher_stop(tern_store_t *s) {
   pthread_mutex_unlock(&fl->mu);
   pthread_join(fl->th, NULL);
   pthread_join(fl->cq_th, NULL);
+  pthread_join(fl->to_th, NULL);
   fl->started = false;
   /* waiters registered after the last round: nothing is pending any more */
   complete_waiters(s);

@@ -124,7 +124,7 @@ typedef struct waiter {
   void *arg;
 } waiter_t;
 typedef struct flusher {
-  pthread_t th, cq_th;
+  pthread_t th, cq_th, to_th;
   pthread_mutex_t mu;
   pthread_cond_t cv;
   bool stop, started, kick;
