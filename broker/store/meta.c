@@ -118,7 +118,10 @@ int tern_meta_load_file(const char *dir, const char *name, tern_meta_parse_fn pa
     size_t n;
     int rc = read_file(path, &b, &n);
     if (rc == TERN_ENOTFOUND) continue;
-    if (rc == TERN_OK && n == 0) rc = TERN_EPROTO;
+    if (rc == TERN_OK && n == 0) {
+      free(b);
+      rc = TERN_EPROTO;
+    }
     if (rc == TERN_OK) {
       rc = parse(ctx, b, n);
       free(b);
