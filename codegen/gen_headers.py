@@ -114,6 +114,12 @@ def lint(spec, errors):
                 v = b.get("value")
                 if not isinstance(v, int) or v <= 0 or v & (v - 1) or not IDENT.match(str(b.get("name", "")).lower()):
                     errors.append("%s: bits entries need a name and a power-of-two value" % where)
+        for e in d.get("extra_keys", []):
+            k = e.get("key")
+            if not isinstance(k, str) or not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", k) or not e.get("about"):
+                errors.append("%s: extra_keys entries need an identifier-like key and an about" % path)
+            elif k in names:
+                errors.append("%s: extra key %s is also a field" % (path, k))
         seen_java[java] = (path, d)
     for java, (path, d) in sorted(seen_java.items()):
         sk = d.get("short_keys")
@@ -338,6 +344,9 @@ def generate(spec, out):
                     hh.append("#define TERN_HDR_%s_%s_%s %d" % (h.up, cn, v.upper(), j))
             for b in f.get("bits", []):
                 hh.append("#define TERN_HDR_%s_%s_%s 0x%x /* %s */" % (h.up, cn, b["name"].upper(), b["value"], comment(b["about"])))
+        for e in d.get("extra_keys", []):
+            hh.append("#define TERN_HDR_%s_EXTRA_%s \"%s\" /* not a field: %s */" % (
+                h.up, e["key"].strip("_").upper(), e["key"], comment(e["about"])))
         hh.append("typedef struct tern_hdr_%s {" % h.name)
         hh.append("  uint32_t present; /* TERN_HDR_%s_HAS_* */" % h.up)
         for f in h.fields:

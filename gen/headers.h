@@ -838,6 +838,7 @@ int tern_hdr_query_data_version_response_encode(const tern_hdr_query_data_versio
 #define TERN_HDR_QUERY_MESSAGE_REQUEST_HAS_BNAME (UINT32_C(1) << 7)
 #define TERN_HDR_QUERY_MESSAGE_REQUEST_HAS_OWAY (UINT32_C(1) << 8)
 #define TERN_HDR_QUERY_MESSAGE_REQUEST_HAS_LO (UINT32_C(1) << 9)
+#define TERN_HDR_QUERY_MESSAGE_REQUEST_EXTRA_UNIQUE_KEY_QUERY "_UNIQUE_KEY_QUERY" /* not a field: "true" when key is a UNIQ_KEY: the broker then returns up to defaultQueryMaxNum (32) records instead of maxNum. */
 typedef struct tern_hdr_query_message_request {
   uint32_t present; /* TERN_HDR_QUERY_MESSAGE_REQUEST_HAS_* */
   tern_str_t topic; /* [required] Topic name. */
@@ -1144,6 +1145,8 @@ int tern_hdr_send_message_request_v2_encode(const tern_hdr_send_message_request_
 #define TERN_HDR_SEND_MESSAGE_RESPONSE_HAS_TRANSACTION_ID (UINT32_C(1) << 3)
 #define TERN_HDR_SEND_MESSAGE_RESPONSE_HAS_BATCH_UNIQ_ID (UINT32_C(1) << 4)
 #define TERN_HDR_SEND_MESSAGE_RESPONSE_HAS_RECALL_HANDLE (UINT32_C(1) << 5)
+#define TERN_HDR_SEND_MESSAGE_RESPONSE_EXTRA_MSG_REGION "MSG_REGION" /* not a field: Broker regionId (default DefaultRegion); the Java client reads it from every send reply, errors included. */
+#define TERN_HDR_SEND_MESSAGE_RESPONSE_EXTRA_TRACE_ON "TRACE_ON" /* not a field: "true"/"false": broker traceOn; sent on every send reply. */
 typedef struct tern_hdr_send_message_response {
   uint32_t present; /* TERN_HDR_SEND_MESSAGE_RESPONSE_HAS_* */
   tern_str_t msg_id; /* [msgId, required] Offset message id of the stored record (comma-joined for a batch). */

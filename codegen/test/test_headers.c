@@ -427,3 +427,29 @@ TEST(descriptor_lookup_by_java_name) {
     if (k) ASSERT(strcmp(tern_hdr_infos[k - 1].java, tern_hdr_infos[k].java) < 0);
   }
 }
+
+/* The SUCCESS reply of a 4.9.8 broker (reference 5.7): the header decodes and the extra
+ * keys the Java client also reads are reachable by their generated names. */
+TEST(send_reply_of_a_4_9_8_broker) {
+  tern_cmd_t *c = &g_cmd;
+  memset(c, 0, sizeof *c);
+  add(c, "MSG_REGION", "DefaultRegion");
+  add(c, "TRACE_ON", "true");
+  add(c, "msgId", "0A00000100002A9F0000000000000000");
+  add(c, "queueId", "0");
+  add(c, "queueOffset", "0");
+  tern_hdr_send_message_response_t h;
+  tern_err_t err = {0};
+  ASSERT_OK(tern_hdr_send_message_response_decode(c, &h, &err));
+  ASSERT_STR(h.msg_id, "0A00000100002A9F0000000000000000");
+  ASSERT_EQ(h.present & TERN_HDR_SEND_MESSAGE_RESPONSE_HAS_TRANSACTION_ID, 0);
+  const tern_str_t *region = tern_cmd_ext_get(c, TERN_HDR_SEND_MESSAGE_RESPONSE_EXTRA_MSG_REGION);
+  ASSERT(region != NULL);
+  ASSERT_STR(*region, "DefaultRegion");
+  const tern_str_t *trace = tern_cmd_ext_get(c, TERN_HDR_SEND_MESSAGE_RESPONSE_EXTRA_TRACE_ON);
+  ASSERT(trace != NULL && tern_str_to_bool(*trace));
+  /* Without queueId the Java client would hit a NullPointerException; we name the key. */
+  c->n_ext = 4;
+  ASSERT_EQ(tern_hdr_send_message_response_decode(c, &h, &err), TERN_EMISSING);
+  ASSERT_STREQ(err.field, "queueOffset");
+}
