@@ -80,7 +80,7 @@ int main(int argc, char **argv) {
             err.reason ? err.reason : tern_strerror(rc), tern_errname(rc), err.pos);
     return 1;
   }
-  tern_server_init(&a.server, &a.loop, tern_namesrv_on_request, &a.ns);
+  tern_server_init(&a.server, &a.loop, tern_namesrv_handle, &a.ns);
   a.server.on_conn_close = tern_namesrv_on_close;
   a.server.data = &a;
   rc = tern_server_listen(&a.server, a.ns.conf.bind_address, a.ns.conf.listen_port);

@@ -30,7 +30,7 @@ void tern_namesrv_free(tern_namesrv_t *ns);
 
 /* The request handler for every connection (runtime/conn.h tern_request_fn):
  * dispatches through the generated handler table. */
-int tern_namesrv_on_request(void *ctx, tern_conn_t *c, const tern_cmd_t *req, tern_err_t *err);
+int tern_namesrv_handle(void *ctx, tern_conn_t *c, const tern_cmd_t *req, tern_err_t *err);
 /* A connection closed: its brokers go at once (reference §8.1). */
 void tern_namesrv_on_close(void *ctx, tern_conn_t *c);
 /* One expiry scan at wall-clock time now_ms (the timer calls it every

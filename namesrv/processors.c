@@ -674,7 +674,7 @@ static const tern_namesrv_handlers_t handlers = {
      * REQUEST_CODE_NOT_SUPPORTED by leaving it NULL. */
 };
 
-int tern_namesrv_on_request(void *ctx, tern_conn_t *c, const tern_cmd_t *req, tern_err_t *err) {
+int tern_namesrv_handle(void *ctx, tern_conn_t *c, const tern_cmd_t *req, tern_err_t *err) {
   tern_namesrv_t *ns = ctx;
   /* Unknown codes (ENOTFOUND) become REQUEST_CODE_NOT_SUPPORTED and header
    * decode failures SYSTEM_ERROR with the decoder's reason, both answered by
