@@ -10,15 +10,19 @@ typedef struct req {
   _Alignas(8) uint8_t block[512];
 } req_t;
 
+void tern_rpc_request_init(tern_cmd_t *cmd, int32_t code, tern_str_t body) {
+  memset(cmd, 0, sizeof *cmd);
+  cmd->code = code;
+  cmd->language = TERN_RPC_LANGUAGE;
+  cmd->language_name = TERN_STR(TERN_RPC_LANGUAGE_NAME);
+  cmd->version = TERN_RPC_VERSION;
+  cmd->serialize_type = TERN_RPC_SERIALIZE_TYPE;
+  cmd->body = body;
+}
+
 static void req_init(req_t *r, int32_t code, tern_str_t body, bool oneway) {
-  memset(&r->cmd, 0, sizeof r->cmd);
-  r->cmd.code = code;
-  r->cmd.language = TERN_RPC_LANGUAGE;
-  r->cmd.language_name = TERN_STR(TERN_RPC_LANGUAGE_NAME);
-  r->cmd.version = TERN_RPC_VERSION;
-  r->cmd.serialize_type = TERN_RPC_SERIALIZE_TYPE;
-  r->cmd.flag = oneway ? TERN_FLAG_ONEWAY : 0;
-  r->cmd.body = body;
+  tern_rpc_request_init(&r->cmd, code, body);
+  if (oneway) r->cmd.flag = TERN_FLAG_ONEWAY;
   tern_arena_init(&r->scratch, 0, r->block, sizeof r->block);
 }
 

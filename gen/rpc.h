@@ -24,6 +24,11 @@
 #define TERN_RPC_LANGUAGE_NAME "JAVA"
 #define TERN_RPC_VERSION 409
 
+/* Fills cmd as the stubs do (zeroed, code, the defaults above, body) for callers that add
+ * ext entries of their own (ACL signatures, QUERY_MESSAGE's _UNIQUE_KEY_QUERY) before encoding
+ * the header with tern_hdr_*_encode() and calling tern_conn_request() themselves. */
+void tern_rpc_request_init(tern_cmd_t *cmd, int32_t code, tern_str_t body);
+
 /* Not generated: their request header class has no spec/headers file yet:
  * UPDATE_AND_CREATE_TOPIC_LIST (CreateTopicListRequestHeader),
  * UPDATE_AND_CREATE_ACL_CONFIG (CreateAccessConfigRequestHeader),

@@ -324,3 +324,23 @@ TEST(on_request_adapter_fits_the_runtime) {
   req(9999);
   ASSERT_EQ(fn(&rpc, CONN, &g_req, &err), TERN_ENOTFOUND);
 }
+
+/* Callers that add their own ext keys start from the same defaults as the stubs. */
+TEST(request_init_matches_the_stubs) {
+  static tern_cmd_t cmd;
+  memset(&cmd, 0x5A, sizeof cmd);
+  tern_rpc_request_init(&cmd, 12, TERN_STR_NULL);
+  ASSERT_EQ(cmd.code, 12);
+  ASSERT_EQ(cmd.language, TERN_RPC_LANGUAGE);
+  ASSERT_EQ(cmd.version, TERN_RPC_VERSION);
+  ASSERT_EQ(cmd.flag, 0);
+  ASSERT_EQ(cmd.n_ext, 0);
+  ASSERT_EQ(cmd.has_remark, 0);
+  ASSERT_OK(tern_cmd_ext_add(&cmd, TERN_STR(TERN_HDR_QUERY_MESSAGE_REQUEST_EXTRA_UNIQUE_KEY_QUERY), TERN_STR("true")));
+  memset(&fake, 0, sizeof fake);
+  ASSERT_OK(tern_call_query_message(CONN, NULL, TERN_STR_NULL, 1000, on_resp, NULL));
+  ASSERT_EQ(fake.cmd.language, cmd.language);
+  ASSERT_EQ(fake.cmd.version, cmd.version);
+  ASSERT_EQ(fake.cmd.serialize_type, cmd.serialize_type);
+  ASSERT_STR(fake.cmd.language_name, "JAVA");
+}
