@@ -66,6 +66,26 @@ static void note_queued(fx_server_t *fx, tern_conn_t *c) {
   }
 }
 
+/* A server-to-client call (as a broker asks a producer CHECK_TRANSACTION_STATE)
+ * whose answer completes the client's original request. */
+typedef struct callback_call {
+  tern_conn_t *conn;
+  tern_cmd_t req;
+  tern_arena_t arena;
+} callback_call_t;
+
+static void on_client_answer(void *arg, int status, const tern_cmd_t *answer) {
+  callback_call_t *cc = arg;
+  tern_cmd_t resp;
+  tern_cmd_init(&resp);
+  resp.code = status ? TERN_RESP_SYSTEM_ERROR : TERN_RESP_SUCCESS;
+  if (!status) resp.body = answer->body;
+  tern_conn_reply(cc->conn, &cc->req, &resp);
+  tern_conn_unref(cc->conn);
+  tern_arena_free(&cc->arena);
+  free(cc);
+}
+
 static int fx_handle(void *ctx, tern_conn_t *c, const tern_cmd_t *req, tern_err_t *err) {
   fx_server_t *fx = ctx;
   atomic_fetch_add(&fx->requests, 1);
@@ -116,6 +136,26 @@ static int fx_handle(void *ctx, tern_conn_t *c, const tern_cmd_t *req, tern_err_
     case FX_CLOSE:
       tern_conn_close(c);
       return 0;
+    case FX_CALL_BACK: {
+      callback_call_t *cc = calloc(1, sizeof *cc);
+      tern_cmd_t ask;
+      int rc;
+      if (!cc) return TERN_ENOMEM;
+      tern_arena_init(&cc->arena, 0, NULL, 0);
+      tern_cmd_copy(&cc->req, req, &cc->arena);
+      cc->conn = c;
+      tern_conn_ref(c);
+      tern_cmd_init(&ask);
+      ask.code = FX_CLIENT_CODE;
+      ask.body = req->body;
+      rc = tern_conn_request(c, &ask, 2000, on_client_answer, cc);
+      if (rc) {
+        tern_conn_unref(c);
+        tern_arena_free(&cc->arena);
+        free(cc);
+      }
+      return rc;
+    }
   }
   return TERN_ENOTFOUND;
 }

@@ -17,7 +17,9 @@ enum {
   FX_SILENT = 1002,    /* never reply */
   FX_SPANS = 1003,     /* reply with ext "n" KiB of body sent as zero-copy spans */
   FX_BAD_HEADER = 1004,/* fail as a header decoder would (missing field "topic") */
-  FX_CLOSE = 1005      /* close the connection */
+  FX_CLOSE = 1005,     /* close the connection */
+  FX_CALL_BACK = 1006, /* ask the client (request FX_CLIENT_CODE on the same connection), reply with its answer */
+  FX_CLIENT_CODE = 2000
 };
 
 typedef struct fx_server {

@@ -278,6 +278,38 @@ TEST(blocking_client) {
   fx_stop(&fx);
 }
 
+/* The client side answers a request its server sends on the same connection
+ * (a broker calling its producer), and the server completes the original call. */
+static int client_handler(void *ctx, tern_conn_t *c, const tern_cmd_t *req, tern_err_t *err) {
+  tern_cmd_t resp;
+  char body[64];
+  (void)err;
+  ++*(int *)ctx;
+  if (req->code != FX_CLIENT_CODE) return TERN_ENOTFOUND;
+  snprintf(body, sizeof body, "client saw %.*s", (int)req->body.n, req->body.p);
+  tern_cmd_init(&resp);
+  resp.body = tern_str_from_cstr(body);
+  return tern_conn_reply(c, req, &resp);
+}
+
+TEST(server_calls_back_on_the_client_connection) {
+  fx_server_t fx;
+  client_t cl;
+  call_t c = {.want_body = "client saw ping"};
+  int asked = 0;
+  fx_start(&fx, NULL, false);
+  client_open(&cl, fx.port);
+  cl.pool.on_request = client_handler;
+  cl.pool.ctx = &asked;
+  ASSERT_OK(send_req(&cl, FX_CALL_BACK, "ping", NULL, NULL, 0, 3000, &c));
+  ASSERT(run_until(&cl.loop, &c.calls, 1, 3000));
+  ASSERT_EQ(c.status, 0);
+  ASSERT_EQ(c.code, TERN_RESP_SUCCESS);
+  ASSERT_EQ(asked, 1);
+  client_close(&cl);
+  fx_stop(&fx);
+}
+
 /* ---- posting work from other threads ---- */
 
 typedef struct {
