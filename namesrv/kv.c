@@ -1,7 +1,7 @@
 /* KV config table and its kvConfig.json persistence; see kv.h. Each entry is
  * one malloc block holding key and value bytes; each namespace owns a strmap of
- * entries. The file is written with the generated fastjson-style writers and
- * read with the generated tokenizer (gen/json.h). Saving blocks for an fsync:
+ * entries. The file is encoded and decoded by the generated
+ * KVConfigSerializeWrapper body codec (gen/bodies.h). Saving blocks for an fsync:
  * KV changes are rare admin operations, so this runs on the caller's thread. */
 #include "namesrv/kv.h"
 
@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "gen/json.h"
+#include "gen/bodies.h"
 #include "runtime/buf.h"
 
 typedef struct kv_entry {
@@ -164,38 +164,40 @@ int tern_ns_kv_list(const tern_ns_kv_t *kv, tern_str_t ns, tern_arena_t *a, tern
 
 /* ---- persistence ---- */
 
+/* The whole table as a KVConfigSerializeWrapper (sorted, so the file is
+ * stable), encoded by the generated body codec. */
 static int encode(const tern_ns_kv_t *kv, tern_buf_t *b) {
   tern_arena_t a;
   tern_str_t *names;
-  int rc = 0;
+  tern_body_kv_config_serialize_wrapper_t w;
+  int rc = TERN_ENOMEM;
   tern_arena_init(&a, 0, NULL, 0);
-  if (sorted_keys(&kv->ns, &a, &names)) {
-    tern_arena_free(&a);
-    return TERN_ENOMEM;
-  }
-  tern_buf_append_cstr(b, "{\"configTable\":{");
+  memset(&w, 0, sizeof w);
+  w.has = TERN_BODY_KV_CONFIG_SERIALIZE_WRAPPER_HAS_CONFIG_TABLE;
+  if (sorted_keys(&kv->ns, &a, &names)) goto out;
+  w.config_table.v = tern_arena_calloc(&a, kv->ns.len ? kv->ns.len : 1, sizeof *w.config_table.v);
+  if (!w.config_table.v) goto out;
   for (uint32_t i = 0; i < kv->ns.len; i++) {
     const kv_ns_t *n = tern_strmap_get(&kv->ns, names[i]);
+    tern_body_map_str_map_str_str_entry_t *e = &w.config_table.v[i];
     tern_str_t *keys;
-    if (sorted_keys(&n->map, &a, &keys)) {
-      rc = TERN_ENOMEM;
-      break;
-    }
-    if (i) tern_buf_put_u8(b, ',');
-    tern_json_put_str(b, n->name);
-    tern_buf_append_cstr(b, ":{");
+    if (sorted_keys(&n->map, &a, &keys)) goto out;
+    e->key = n->name;
+    e->val.v = tern_arena_calloc(&a, n->map.len ? n->map.len : 1, sizeof *e->val.v);
+    if (!e->val.v) goto out;
     for (uint32_t k = 0; k < n->map.len; k++) {
-      const kv_entry_t *e = tern_strmap_get(&n->map, keys[k]);
-      if (k) tern_buf_put_u8(b, ',');
-      tern_json_put_str(b, e->key);
-      tern_buf_put_u8(b, ':');
-      tern_json_put_str(b, e->val);
+      const kv_entry_t *ke = tern_strmap_get(&n->map, keys[k]);
+      e->val.v[k].key = ke->key;
+      e->val.v[k].val = ke->val;
     }
-    tern_buf_put_u8(b, '}');
+    e->val.n = n->map.len;
   }
-  tern_buf_append_cstr(b, "}}");
+  w.config_table.n = kv->ns.len;
+  tern_body_kv_config_serialize_wrapper_encode(&w, b, 0);
+  rc = b->err;
+out:
   tern_arena_free(&a);
-  return rc ? rc : b->err;
+  return rc;
 }
 
 /* mkdir -p of the directory part of path. */
@@ -307,53 +309,28 @@ int tern_ns_kv_load(tern_ns_kv_t *kv, tern_err_t *err) {
   char *text = NULL;
   size_t len = 0;
   tern_arena_t a;
-  tern_json_doc_t d;
-  uint32_t table, k;
+  tern_body_kv_config_serialize_wrapper_t w;
   int rc;
   if (!kv->path) return 0;
   rc = read_file(kv->path, kv->max_bytes * 2 + 4096, &text, &len);
   if (rc == TERN_ENOTFOUND) return 0;
   if (rc) return tern_fail(err, rc == TERN_ETOOBIG ? TERN_ECORRUPT : rc, "cannot read kvConfig file", NULL, 0);
   tern_arena_init(&a, 0, NULL, 0);
-  tern_json_doc_init(&d, (tern_str_t){text, len}, NULL, 0, &a);
   clear(kv);
-  rc = tern_json_parse(&d, NULL, err);
+  rc = tern_body_kv_config_serialize_wrapper_decode((tern_str_t){text, len}, &a, &w, err);
   if (rc) {
-    rc = tern_fail(err, TERN_ECORRUPT, err && err->reason ? err->reason : "kvConfig is not JSON", NULL,
-                   err ? err->pos : 0);
+    rc = tern_fail(err, TERN_ECORRUPT, err && err->reason ? err->reason : "kvConfig is not a KV table",
+                   err ? err->field : NULL, err ? err->pos : 0);
     goto out;
   }
-  if (d.n == 0 || d.toks[0].type != TERN_JSON_OBJECT) {
-    rc = tern_fail(err, TERN_ECORRUPT, "kvConfig is not a JSON object", NULL, 0);
-    goto out;
-  }
-  if (tern_json_find(&d, 0, "configTable", &table) != 0) goto out; /* no table: empty */
-  if (d.toks[table].type == TERN_JSON_NULL) goto out;
-  if (d.toks[table].type != TERN_JSON_OBJECT) {
-    rc = tern_fail(err, TERN_ECORRUPT, "configTable is not an object", "configTable", d.toks[table].start);
-    goto out;
-  }
-  k = TERN_JSON_FIRST(table);
-  for (uint32_t i = 0; i < d.toks[table].size; i++, k = tern_json_member_next(&d, k)) {
-    uint32_t nsv = tern_json_member_value(&d, k), kk;
-    tern_str_t ns;
-    if (tern_json_get_str(&d, k, &a, &ns) || d.toks[nsv].type != TERN_JSON_OBJECT) {
-      rc = tern_fail(err, TERN_ECORRUPT, "namespace is not a string map", "configTable", d.toks[k].start);
-      goto out;
-    }
-    kk = TERN_JSON_FIRST(nsv);
-    for (uint32_t j = 0; j < d.toks[nsv].size; j++, kk = tern_json_member_next(&d, kk)) {
-      uint32_t vt = tern_json_member_value(&d, kk);
-      tern_str_t key, val;
-      if (tern_json_get_str(&d, kk, &a, &key) || tern_json_get_str(&d, vt, &a, &val)) {
-        rc = tern_fail(err, TERN_ECORRUPT, "config value is not a string", "configTable", d.toks[kk].start);
-        goto out;
-      }
-      rc = set(kv, ns, key, val);
+  for (uint32_t i = 0; i < w.config_table.n && !rc; i++) {
+    const tern_body_map_str_map_str_str_entry_t *e = &w.config_table.v[i];
+    for (uint32_t k = 0; k < e->val.n; k++) {
+      rc = set(kv, e->key, e->val.v[k].key, e->val.v[k].val);
       if (rc) {
         rc = tern_fail(err, rc == TERN_ENOMEM ? rc : TERN_ECORRUPT, "config entry refused (empty or over the limit)",
-                       "configTable", d.toks[kk].start);
-        goto out;
+                       "configTable", 0);
+        break;
       }
     }
   }
