@@ -94,8 +94,6 @@ def lint(spec, errors):
                 errors.append("%s: required must be true/false" % where)
             if "missing_ok" in f and not f["required"]:
                 errors.append("%s: missing_ok only makes sense on a required field" % where)
-            if "missing_ok" in f and "default" not in f:
-                errors.append("%s: missing_ok needs a default" % where)
             if f["type"] == "enum":
                 vals = f.get("values")
                 if not vals or not all(isinstance(v, str) and IDENT.match(v.lower()) for v in vals):
@@ -351,7 +349,7 @@ def generate(spec, out):
         hh.append("  uint32_t present; /* TERN_HDR_%s_HAS_* */" % h.up)
         for f in h.fields:
             notes = [f["name"] if field_cname(f) != f["name"] else None,
-                     "required" if f["required"] else None,
+                     ("required" if "missing_ok" not in f else "Java requires it, may be absent") if f["required"] else None,
                      ("default %s" % (str(f["default"]).lower() if isinstance(f["default"], bool) else f["default"])) if "default" in f else None,
                      "since %s" % f["since"] if f["since"] != "4.9" else None,
                      "inherited" if f.get("inherited") else None]

@@ -1592,8 +1592,6 @@ int tern_hdr_get_all_subscription_group_request_decode(const tern_cmd_t *cmd, te
     if (r != 0)
       return tern_fail(err, TERN_EPROTO, "the custom field groupSeq is not a number", "groupSeq", (size_t)at[0]);
     h->present |= TERN_HDR_GET_ALL_SUBSCRIPTION_GROUP_REQUEST_HAS_GROUP_SEQ;
-  } else {
-    return tern_fail(err, TERN_EMISSING, "the custom field groupSeq is null", "groupSeq", 0);
   }
   if (at[1] >= 0) {
     tern_str_t v = cmd->ext[at[1]].val;
@@ -1627,7 +1625,7 @@ static int enc_get_all_subscription_group_request(const void *h, tern_cmd_t *cmd
   return tern_hdr_get_all_subscription_group_request_encode((const tern_hdr_get_all_subscription_group_request_t *)h, cmd, scratch);
 }
 static const tern_hdr_field_info_t fields_get_all_subscription_group_request[] = {
-  {"groupSeq", TERN_HDR_T_INT32, true, offsetof(tern_hdr_get_all_subscription_group_request_t, group_seq), TERN_HDR_GET_ALL_SUBSCRIPTION_GROUP_REQUEST_HAS_GROUP_SEQ, NULL, 0},
+  {"groupSeq", TERN_HDR_T_INT32, false, offsetof(tern_hdr_get_all_subscription_group_request_t, group_seq), TERN_HDR_GET_ALL_SUBSCRIPTION_GROUP_REQUEST_HAS_GROUP_SEQ, NULL, 0},
   {"dataVersion", TERN_HDR_T_STRING, false, offsetof(tern_hdr_get_all_subscription_group_request_t, data_version), TERN_HDR_GET_ALL_SUBSCRIPTION_GROUP_REQUEST_HAS_DATA_VERSION, NULL, 0},
   {"maxGroupNum", TERN_HDR_T_INT32, false, offsetof(tern_hdr_get_all_subscription_group_request_t, max_group_num), TERN_HDR_GET_ALL_SUBSCRIPTION_GROUP_REQUEST_HAS_MAX_GROUP_NUM, NULL, 0},
 };
@@ -1724,8 +1722,6 @@ int tern_hdr_get_all_topic_config_request_decode(const tern_cmd_t *cmd, tern_hdr
     if (r != 0)
       return tern_fail(err, TERN_EPROTO, "the custom field topicSeq is not a number", "topicSeq", (size_t)at[0]);
     h->present |= TERN_HDR_GET_ALL_TOPIC_CONFIG_REQUEST_HAS_TOPIC_SEQ;
-  } else {
-    return tern_fail(err, TERN_EMISSING, "the custom field topicSeq is null", "topicSeq", 0);
   }
   if (at[1] >= 0) {
     tern_str_t v = cmd->ext[at[1]].val;
@@ -1759,7 +1755,7 @@ static int enc_get_all_topic_config_request(const void *h, tern_cmd_t *cmd, tern
   return tern_hdr_get_all_topic_config_request_encode((const tern_hdr_get_all_topic_config_request_t *)h, cmd, scratch);
 }
 static const tern_hdr_field_info_t fields_get_all_topic_config_request[] = {
-  {"topicSeq", TERN_HDR_T_INT32, true, offsetof(tern_hdr_get_all_topic_config_request_t, topic_seq), TERN_HDR_GET_ALL_TOPIC_CONFIG_REQUEST_HAS_TOPIC_SEQ, NULL, 0},
+  {"topicSeq", TERN_HDR_T_INT32, false, offsetof(tern_hdr_get_all_topic_config_request_t, topic_seq), TERN_HDR_GET_ALL_TOPIC_CONFIG_REQUEST_HAS_TOPIC_SEQ, NULL, 0},
   {"dataVersion", TERN_HDR_T_STRING, false, offsetof(tern_hdr_get_all_topic_config_request_t, data_version), TERN_HDR_GET_ALL_TOPIC_CONFIG_REQUEST_HAS_DATA_VERSION, NULL, 0},
   {"maxTopicNum", TERN_HDR_T_INT32, false, offsetof(tern_hdr_get_all_topic_config_request_t, max_topic_num), TERN_HDR_GET_ALL_TOPIC_CONFIG_REQUEST_HAS_MAX_TOPIC_NUM, NULL, 0},
 };

@@ -170,7 +170,7 @@ typedef struct tern_hdr_create_topic_request {
   int32_t perm; /* [required] Permission bits (6 read+write). */
   tern_str_t topic_filter_type; /* [topicFilterType, required] SINGLE_TAG or MULTI_TAG. */
   int32_t topic_sys_flag; /* [topicSysFlag, default 0] Topic system flags (unit bits). */
-  bool order; /* [required, default false] Ordered topic. */
+  bool order; /* [Java requires it, may be absent, default false] Ordered topic. */
   tern_str_t attributes; /* [since 5.x] 5.x topic attributes, e.g. +message.type=NORMAL. */
   bool force; /* [default false, since 5.x] 5.x: bypass attribute change checks. */
   tern_str_t ns; /* [since 5.x, inherited] 5.x: namespace of the client. */
@@ -298,7 +298,7 @@ int tern_hdr_end_transaction_response_encode(const tern_hdr_end_transaction_resp
 #define TERN_HDR_GET_ALL_SUBSCRIPTION_GROUP_REQUEST_HAS_MAX_GROUP_NUM (UINT32_C(1) << 2)
 typedef struct tern_hdr_get_all_subscription_group_request {
   uint32_t present; /* TERN_HDR_GET_ALL_SUBSCRIPTION_GROUP_REQUEST_HAS_* */
-  int32_t group_seq; /* [groupSeq, required, since 5.x] Page number. */
+  int32_t group_seq; /* [groupSeq, Java requires it, may be absent, since 5.x] Page number. */
   tern_str_t data_version; /* [dataVersion, since 5.x] DataVersion JSON of the caller's copy. */
   int32_t max_group_num; /* [maxGroupNum, since 5.x] Page size. */
 } tern_hdr_get_all_subscription_group_request_t;
@@ -320,7 +320,7 @@ int tern_hdr_get_all_subscription_group_response_encode(const tern_hdr_get_all_s
 #define TERN_HDR_GET_ALL_TOPIC_CONFIG_REQUEST_HAS_MAX_TOPIC_NUM (UINT32_C(1) << 2)
 typedef struct tern_hdr_get_all_topic_config_request {
   uint32_t present; /* TERN_HDR_GET_ALL_TOPIC_CONFIG_REQUEST_HAS_* */
-  int32_t topic_seq; /* [topicSeq, required, since 5.x] Page number. */
+  int32_t topic_seq; /* [topicSeq, Java requires it, may be absent, since 5.x] Page number. */
   tern_str_t data_version; /* [dataVersion, since 5.x] DataVersion JSON of the caller's copy. */
   int32_t max_topic_num; /* [maxTopicNum, since 5.x] Page size. */
 } tern_hdr_get_all_topic_config_request_t;

@@ -291,6 +291,17 @@ TEST(defaults_apply_when_absent) {
   ASSERT_STR(pm.expression_type, "TAG");
   ASSERT_EQ(pm.present & TERN_HDR_PULL_MESSAGE_REQUEST_HAS_EXPRESSION_TYPE, 0);
   ASSERT_EQ(pm.sys_flag & TERN_HDR_PULL_MESSAGE_REQUEST_SYS_FLAG_SUSPEND, TERN_HDR_PULL_MESSAGE_REQUEST_SYS_FLAG_SUSPEND);
+
+  /* A 4.9 tool's GET_ALL_TOPIC_CONFIG has no header: not the 5.x paging form, not an error. */
+  memset(c, 0, sizeof *c);
+  tern_hdr_get_all_topic_config_request_t at;
+  ASSERT_OK(tern_hdr_get_all_topic_config_request_decode(c, &at, NULL));
+  ASSERT_EQ(at.present, 0);
+  add(c, "topicSeq", "2");
+  add(c, "maxTopicNum", "100");
+  ASSERT_OK(tern_hdr_get_all_topic_config_request_decode(c, &at, NULL));
+  ASSERT_EQ(at.topic_seq, 2);
+  ASSERT(at.present & TERN_HDR_GET_ALL_TOPIC_CONFIG_REQUEST_HAS_TOPIC_SEQ);
 }
 
 /* BoundaryType.getType: "upper" in any case is UPPER, anything else LOWER; written as the enum name. */
