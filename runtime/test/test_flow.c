@@ -63,10 +63,14 @@ TEST(reader_that_never_reads_is_paused_with_bounded_memory) {
   tern_buf_init(&b, 0);
   for (int i = 0; i < 2000; i++) fx_encode(&b, FX_SPANS, i, TERN_SER_JSON, NULL, 0, "n", "64"); /* 125 MiB of replies */
   send_some(fd, &b);
-  fx_sleep_ms(400);
-  handled = atomic_load(&fx.requests);
-  fx_sleep_ms(200);
-  /* paused: no more requests are taken from this connection */
+  /* wait until the server stops taking requests from this connection */
+  handled = -1;
+  for (int i = 0; i < 50; i++) {
+    int now = atomic_load(&fx.requests);
+    if (now == handled) break;
+    handled = now;
+    fx_sleep_ms(200);
+  }
   ASSERT_EQ(atomic_load(&fx.requests), handled);
   ASSERT(handled < 2000);
   printf("  paused after %d of 2000 requests, largest output queue %zu bytes\n", handled,
@@ -120,7 +124,7 @@ TEST(idle_connections_are_closed) {
   int idle_fd, busy_fd;
   uint64_t t0;
   tern_net_opts_default(&o);
-  o.idle_ms_override = 250;
+  o.idle_ms_override = 400;
   fx_start(&fx, &o, false);
   idle_fd = fx_connect(fx.port);
   busy_fd = fx_connect(fx.port);
@@ -128,16 +132,16 @@ TEST(idle_connections_are_closed) {
   tern_buf_init(&b, 0);
   tern_arena_init(&a, 0, NULL, 0);
   t0 = uv_hrtime();
-  /* the busy connection talks every 60 ms for 600 ms */
-  for (int i = 0; i < 10; i++) {
+  /* the busy connection talks every 50 ms for longer than the idle time */
+  for (int i = 0; i < 14; i++) {
     tern_buf_reset(&b);
     fx_encode(&b, FX_ECHO, i, TERN_SER_JSON, "tick", 0, NULL, NULL);
     ASSERT_OK(fx_send_all(busy_fd, b.p, b.len));
     ASSERT(fx_read_cmd(busy_fd, rbuf, sizeof rbuf, &cmd, &a, 2000) > 0);
     ASSERT_EQ(cmd.opaque, i);
-    fx_sleep_ms(60);
+    fx_sleep_ms(50);
   }
-  ASSERT((uv_hrtime() - t0) / 1000000 >= 600);
+  ASSERT((uv_hrtime() - t0) / 1000000 >= 700);
   ASSERT(fx_wait_eof(idle_fd, 2000)); /* closed long ago */
   ASSERT_EQ(atomic_load(&fx.conns_closed), 1);
   ASSERT(fx_wait_eof(busy_fd, 2000)); /* and the busy one once it goes quiet */
