@@ -550,6 +550,180 @@ TEST(expiry_with_short_timeouts) {
   ASSERT_EQ(ns_proc_stop(&p, 0), 0);
 }
 
+static int config_update(const char *props, tern_cmd_t *resp) {
+  tern_cmd_t req;
+  req_init(&req, TERN_REQ_UPDATE_NAMESRV_CONFIG);
+  req.body = tern_str_from_cstr(props);
+  return call(g_cli, &req, resp);
+}
+
+TEST(namesrv_config_get_update_and_order_topic_conf) {
+  tern_cmd_t req, resp;
+  tern_body_topic_route_data_t rd;
+  tern_err_t err;
+  ASSERT_OK(setup());
+  req_init(&req, TERN_REQ_GET_NAMESRV_CONFIG);
+  ASSERT_OK(call(g_cli, &req, &resp));
+  ASSERT_EQ(resp.code, TERN_RESP_SUCCESS);
+  ASSERT(body_has(&resp, "scanNotActiveBrokerInterval=10000"));
+  ASSERT(body_has(&resp, "enableAllTopicList=true"));
+  /* Protected keys are refused as a whole. */
+  ASSERT_OK(config_update("enableAllTopicList=false\nkvConfigPath=/tmp/elsewhere.json\n", &resp));
+  ASSERT_EQ(resp.code, TERN_RESP_NO_PERMISSION);
+  ASSERT_STR(resp.remark, "Can not update config in black list.");
+  req_init(&req, TERN_REQ_GET_ALL_TOPIC_LIST_FROM_NAMESERVER);
+  ASSERT_OK(call(g_cli, &req, &resp));
+  ASSERT_EQ(resp.code, TERN_RESP_SUCCESS);
+  /* An allowed change takes effect at once. */
+  ASSERT_OK(config_update("enableAllTopicList=false\n", &resp));
+  ASSERT_EQ(resp.code, TERN_RESP_SUCCESS);
+  req_init(&req, TERN_REQ_GET_ALL_TOPIC_LIST_FROM_NAMESERVER);
+  ASSERT_OK(call(g_cli, &req, &resp));
+  ASSERT_EQ(resp.code, TERN_RESP_SYSTEM_ERROR);
+  ASSERT_STR(resp.remark, "disable");
+  ASSERT_OK(config_update("enableAllTopicList=true\norderMessageEnable=true\n", &resp));
+  ASSERT_EQ(resp.code, TERN_RESP_SUCCESS);
+  ASSERT_OK(config_update("enableAllTopicList=maybe\n", &resp)); /* a bad value names the key */
+  ASSERT_EQ(resp.code, TERN_RESP_SYSTEM_ERROR);
+  ASSERT(resp.has_remark && memmem(resp.remark.p, resp.remark.n, "enableAllTopicList", 18));
+  /* With orderMessageEnable, a route carries the ORDER_TOPIC_CONFIG entry. */
+  ASSERT_OK(kv_call(TERN_REQ_PUT_KV_CONFIG, "ORDER_TOPIC_CONFIG", "TopicTest", "broker-a:4", &resp));
+  ASSERT_OK(query_route(g_cli, "TopicTest", 409, false, &resp));
+  ASSERT_OK(tern_body_topic_route_data_decode(resp.body, &g_a, &rd, &err));
+  ASSERT_STR(rd.order_topic_conf, "broker-a:4");
+  ASSERT_OK(kv_call(TERN_REQ_DELETE_KV_CONFIG, "ORDER_TOPIC_CONFIG", "TopicTest", NULL, &resp));
+  ASSERT_OK(config_update("orderMessageEnable=false\n", &resp));
+}
+
+TEST(unit_lists_register_topic_and_heartbeat) {
+  tern_cmd_t req, resp;
+  tern_body_topic_list_t tl;
+  tern_body_topic_route_data_t rd;
+  tern_buf_t b;
+  tern_err_t err;
+  topic_spec_t t[3] = {{"UnitT", 1, 1, 6, 1}, {"UnitSubT", 1, 1, 6, 2}, {"BothT", 1, 1, 6, 3}};
+  ASSERT_OK(setup());
+  ASSERT_OK(do_register(g_cli, "c5", "broker-u", 0, "10.0.0.20:10911", t, 3, NULL, &resp));
+  req_init(&req, TERN_REQ_GET_UNIT_TOPIC_LIST);
+  ASSERT_OK(call(g_cli, &req, &resp));
+  ASSERT_OK(tern_body_topic_list_decode(resp.body, &g_a, &tl, &err));
+  ASSERT_EQ(tl.topic_list.n, 2);
+  ASSERT_STR(tl.topic_list.v[0], "BothT");
+  ASSERT_STR(tl.topic_list.v[1], "UnitT");
+  req_init(&req, TERN_REQ_GET_HAS_UNIT_SUB_UNUNIT_TOPIC_LIST);
+  ASSERT_OK(call(g_cli, &req, &resp));
+  ASSERT_OK(tern_body_topic_list_decode(resp.body, &g_a, &tl, &err));
+  ASSERT_EQ(tl.topic_list.n, 1);
+  ASSERT_STR(tl.topic_list.v[0], "UnitSubT");
+
+  /* 5.x REGISTER_TOPIC_IN_NAMESRV: queue data for a known broker. */
+  memset(&rd, 0, sizeof rd);
+  rd.has = TERN_BODY_TOPIC_ROUTE_DATA_HAS_QUEUE_DATAS | TERN_BODY_TOPIC_ROUTE_DATA_HAS_BROKER_DATAS |
+           TERN_BODY_TOPIC_ROUTE_DATA_HAS_FILTER_SERVER_TABLE;
+  rd.queue_datas.v = tern_arena_calloc(&g_a, 1, sizeof *rd.queue_datas.v);
+  rd.queue_datas.n = 1;
+  rd.queue_datas.v[0].broker_name = TERN_STR("broker-u");
+  rd.queue_datas.v[0].read_queue_nums = 6;
+  rd.queue_datas.v[0].write_queue_nums = 6;
+  rd.queue_datas.v[0].perm = 6;
+  rd.queue_datas.v[0].has = TERN_BODY_QUEUE_DATA_HAS_BROKER_NAME | TERN_BODY_QUEUE_DATA_HAS_PERM |
+                            TERN_BODY_QUEUE_DATA_HAS_READ_QUEUE_NUMS | TERN_BODY_QUEUE_DATA_HAS_WRITE_QUEUE_NUMS |
+                            TERN_BODY_QUEUE_DATA_HAS_TOPIC_SYS_FLAG;
+  tern_buf_init(&b, 0);
+  tern_body_topic_route_data_encode(&rd, &b, 0);
+  req_init(&req, TERN_REQ_REGISTER_TOPIC_IN_NAMESRV);
+  tern_cmd_ext_add(&req, TERN_STR("topic"), TERN_STR("RegisteredTopic"));
+  req.body.p = (const char *)b.p;
+  req.body.n = b.len;
+  ASSERT_OK(call(g_cli, &req, &resp));
+  tern_buf_free(&b);
+  ASSERT_EQ(resp.code, TERN_RESP_SUCCESS);
+  ASSERT_OK(query_route(g_cli, "RegisteredTopic", 409, false, &resp));
+  ASSERT_EQ(resp.code, TERN_RESP_SUCCESS);
+  ASSERT_OK(tern_body_topic_route_data_decode(resp.body, &g_a, &rd, &err));
+  ASSERT_EQ(rd.queue_datas.v[0].read_queue_nums, 6);
+
+  req_init(&req, TERN_REQ_BROKER_HEARTBEAT);
+  tern_cmd_ext_add(&req, TERN_STR("clusterName"), TERN_STR("c5"));
+  tern_cmd_ext_add(&req, TERN_STR("brokerAddr"), TERN_STR("10.0.0.20:10911"));
+  tern_cmd_ext_add(&req, TERN_STR("brokerName"), TERN_STR("broker-u"));
+  ASSERT_OK(call(g_cli, &req, &resp));
+  ASSERT_EQ(resp.code, TERN_RESP_SUCCESS);
+}
+
+/* An old broker (version < 37, V3_0_11) sends a bare TopicConfigSerializeWrapper. */
+TEST(old_broker_bare_topic_config_wrapper) {
+  tern_hdr_register_broker_request_t h;
+  tern_body_topic_config_serialize_wrapper_t w;
+  tern_cmd_t req, resp;
+  tern_buf_t b;
+  ASSERT_OK(setup());
+  memset(&w, 0, sizeof w);
+  w.has = TERN_BODY_TOPIC_CONFIG_SERIALIZE_WRAPPER_HAS_DATA_VERSION | TERN_BODY_TOPIC_CONFIG_SERIALIZE_WRAPPER_HAS_TOPIC_CONFIG_TABLE;
+  w.data_version.has = TERN_BODY_DATA_VERSION_HAS_TIMESTAMP | TERN_BODY_DATA_VERSION_HAS_COUNTER;
+  w.data_version.counter = 1;
+  w.topic_config_table.v = tern_arena_calloc(&g_a, 1, sizeof *w.topic_config_table.v);
+  w.topic_config_table.n = 1;
+  w.topic_config_table.v[0].key = TERN_STR("OldTopic");
+  w.topic_config_table.v[0].val.topic_name = TERN_STR("OldTopic");
+  w.topic_config_table.v[0].val.read_queue_nums = 2;
+  w.topic_config_table.v[0].val.write_queue_nums = 2;
+  w.topic_config_table.v[0].val.perm = 6;
+  w.topic_config_table.v[0].val.has = TERN_BODY_TOPIC_CONFIG_HAS_TOPIC_NAME | TERN_BODY_TOPIC_CONFIG_HAS_READ_QUEUE_NUMS |
+                                      TERN_BODY_TOPIC_CONFIG_HAS_WRITE_QUEUE_NUMS | TERN_BODY_TOPIC_CONFIG_HAS_PERM;
+  tern_buf_init(&b, 0);
+  tern_body_topic_config_serialize_wrapper_encode(&w, &b, 0);
+  memset(&h, 0, sizeof h);
+  h.cluster_name = TERN_STR("c6");
+  h.broker_name = TERN_STR("broker-old");
+  h.broker_addr = TERN_STR("10.0.0.30:10911");
+  h.ha_server_addr = TERN_STR("10.0.0.30:10912");
+  h.present = TERN_HDR_REGISTER_BROKER_REQUEST_HAS_CLUSTER_NAME | TERN_HDR_REGISTER_BROKER_REQUEST_HAS_BROKER_NAME |
+              TERN_HDR_REGISTER_BROKER_REQUEST_HAS_BROKER_ADDR | TERN_HDR_REGISTER_BROKER_REQUEST_HAS_HA_SERVER_ADDR |
+              TERN_HDR_REGISTER_BROKER_REQUEST_HAS_BROKER_ID;
+  req_init(&req, TERN_REQ_REGISTER_BROKER);
+  req.version = 36;
+  ASSERT_OK(tern_hdr_register_broker_request_encode(&h, &req, &g_a));
+  req.body.p = (const char *)b.p;
+  req.body.n = b.len;
+  ASSERT_OK(call(g_cli, &req, &resp));
+  tern_buf_free(&b);
+  ASSERT_EQ(resp.code, TERN_RESP_SUCCESS);
+  ASSERT_OK(query_route(g_cli, "OldTopic", 409, false, &resp));
+  ASSERT_EQ(resp.code, TERN_RESP_SUCCESS);
+}
+
+/* What cpp/Go/ali-ons need (reference §2.3): extFields values in a reply to a
+ * JSON request are JSON strings; a ROCKETMQ-serialized request is answered. */
+TEST(reply_wire_form) {
+  int fd;
+  tern_cmd_t req, resp;
+  tern_buf_t in;
+  ASSERT_OK(setup());
+  fd = ns_connect(g_srv.port);
+  ASSERT(fd >= 0);
+  tern_buf_init(&in, 0);
+  ns_wire_request(&req, TERN_REQ_WIPE_WRITE_PERM_OF_BROKER, 41);
+  tern_cmd_ext_add(&req, TERN_STR("brokerName"), TERN_STR("broker-b"));
+  ASSERT_OK(ns_wire_send_cmd(fd, &req));
+  ASSERT_OK(ns_wire_read_cmd(fd, &in, &resp, &g_a, 5000));
+  ASSERT_EQ(in.p[4], TERN_SER_JSON);
+  ASSERT(memmem(in.p + 8, in.len - 8, "\"wipeTopicCount\":\"", 18) != NULL);
+  ASSERT(memmem(in.p + 8, in.len - 8, "\"language\":\"JAVA\"", 17) != NULL);
+  ASSERT(memmem(in.p + 8, in.len - 8, "\"version\":409", 13) != NULL);
+  ASSERT_EQ(resp.opaque, 41);
+  ns_wire_request(&req, TERN_REQ_GET_ROUTEINFO_BY_TOPIC, 42);
+  req.serialize_type = TERN_SER_ROCKETMQ;
+  tern_cmd_ext_add(&req, TERN_STR("topic"), TERN_STR("TopicTest"));
+  ASSERT_OK(ns_wire_send_cmd(fd, &req));
+  ASSERT_OK(ns_wire_read_cmd(fd, &in, &resp, &g_a, 5000));
+  ASSERT_EQ(resp.opaque, 42);
+  ASSERT_EQ(resp.code, TERN_RESP_SUCCESS);
+  ASSERT(resp.body.n > 0);
+  tern_buf_free(&in);
+  close(fd);
+}
+
 TEST(zz_teardown) {
   close_client(g_cli);
   g_cli = NULL;
