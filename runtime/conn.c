@@ -109,6 +109,7 @@ void tern_conn__close(tern_conn_t *c, const char *why) {
   if (c->state == TERN_CONN_CLOSED) return;
   if (why) tern_info("closing connection %s: %s", tern_conn_addr(c), why);
   c->state = TERN_CONN_CLOSED;
+  if (c->resolving) uv_cancel((uv_req_t *)&c->gai); /* fails harmlessly if already running */
   if (c->owner_detach) c->owner_detach(c);
   c->owner_detach = NULL;
   /* Queued (not yet written) output is dropped now; spans being written are
@@ -642,14 +643,14 @@ int tern_cmd_copy(tern_cmd_t *dst, const tern_cmd_t *src, tern_arena_t *a) {
 
 /* ---- outbound connect ---- */
 
-int tern_addr_parse(const char *addr, struct sockaddr_storage *ss) {
-  char host[64];
+/* Splits "host:port" / "[v6]:port" at the last colon. */
+static int split_addr(const char *addr, char *host, size_t cap, int *port) {
   const char *colon = strrchr(addr, ':');
   size_t hn;
-  int32_t port;
+  int32_t p;
   if (!colon) return TERN_EINVAL;
   hn = (size_t)(colon - addr);
-  if (hn >= sizeof host || tern_str_to_i32(tern_str_from_cstr(colon + 1), &port) || port <= 0 || port > 65535)
+  if (hn == 0 || hn >= cap || tern_str_to_i32(tern_str_from_cstr(colon + 1), &p) || p <= 0 || p > 65535)
     return TERN_EINVAL;
   if (hn >= 2 && addr[0] == '[' && addr[hn - 1] == ']') {
     memcpy(host, addr + 1, hn - 2);
@@ -658,11 +659,18 @@ int tern_addr_parse(const char *addr, struct sockaddr_storage *ss) {
     memcpy(host, addr, hn);
     host[hn] = '\0';
   }
-  if (strcmp(host, "localhost") == 0) strcpy(host, "127.0.0.1");
+  *port = p;
+  return 0;
+}
+
+int tern_addr_parse(const char *addr, struct sockaddr_storage *ss) {
+  char host[256];
+  int port;
+  if (split_addr(addr, host, sizeof host, &port)) return TERN_EINVAL;
   memset(ss, 0, sizeof *ss);
   if (uv_ip4_addr(host, port, (struct sockaddr_in *)ss) == 0) return 0;
   if (uv_ip6_addr(host, port, (struct sockaddr_in6 *)ss) == 0) return 0;
-  return TERN_EINVAL; /* host names are not resolved: RocketMQ addresses are IPs */
+  return TERN_ENOTFOUND; /* a host name: resolve it */
 }
 
 static void on_connect(uv_connect_t *r, int status) {
@@ -679,15 +687,59 @@ static void on_connect(uv_connect_t *r, int status) {
   tern_conn_unref(c);
 }
 
-int tern_conn__connect(tern_conn_t *c, const char *addr) {
-  struct sockaddr_storage ss;
+static int start_connect(tern_conn_t *c, const struct sockaddr *sa) {
   int rc;
-  snprintf(c->addr, sizeof c->addr, "%s", addr);
-  if (tern_addr_parse(addr, &ss)) return TERN_EINVAL;
   c->creq.data = c;
-  rc = uv_tcp_connect(&c->creq, &c->tcp, (struct sockaddr *)&ss, on_connect);
+  rc = uv_tcp_connect(&c->creq, &c->tcp, sa, on_connect);
   if (rc) return TERN_EIO;
   tern_conn_ref(c); /* held by the connect request */
+  return 0;
+}
+
+static void on_resolved(uv_getaddrinfo_t *r, int status, struct addrinfo *res) {
+  tern_conn_t *c = r->data;
+  c->resolving = false;
+  if (c->state == TERN_CONN_CONNECTING) {
+    const struct addrinfo *pick = NULL;
+    /* Prefer IPv4, as Java does by default (java.net.preferIPv4Stack aside). */
+    for (const struct addrinfo *a = status ? NULL : res; a; a = a->ai_next)
+      if (a->ai_family == AF_INET || (!pick && a->ai_family == AF_INET6))
+        if (!pick || pick->ai_family != AF_INET) pick = a;
+    if (!pick) {
+      char why[160];
+      snprintf(why, sizeof why, "cannot resolve host: %s", status ? uv_strerror(status) : "no address");
+      tern_conn__close(c, why);
+    } else if (start_connect(c, pick->ai_addr)) {
+      tern_conn__close(c, "cannot start connecting");
+    }
+  }
+  if (res) uv_freeaddrinfo(res);
+  tern_conn_unref(c);
+}
+
+int tern_conn__connect(tern_conn_t *c, const char *addr) {
+  struct sockaddr_storage ss;
+  char host[256], port_s[8];
+  struct addrinfo hints;
+  int port, rc;
+  snprintf(c->addr, sizeof c->addr, "%s", addr);
+  rc = tern_addr_parse(addr, &ss);
+  if (rc == 0) {
+    rc = start_connect(c, (struct sockaddr *)&ss);
+  } else if (rc == TERN_ENOTFOUND && split_addr(addr, host, sizeof host, &port) == 0) {
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    snprintf(port_s, sizeof port_s, "%d", port);
+    c->gai.data = c;
+    rc = uv_getaddrinfo(c->loop->uv, &c->gai, on_resolved, host, port_s, &hints) ? TERN_EIO : 0;
+    if (!rc) {
+      c->resolving = true;
+      tern_conn_ref(c); /* held by the resolver request */
+    }
+  }
+  if (rc) return rc;
+  /* The connect timeout covers name resolution too. */
   uv_timer_start(&c->timer, on_timer, (uint64_t)c->loop->opts.connect_timeout_ms, 0);
   return 0;
 }

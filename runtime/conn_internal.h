@@ -61,6 +61,8 @@ struct tern_conn {
   size_t fly_bytes;
   uv_write_t wreq;
   uv_connect_t creq;
+  uv_getaddrinfo_t gai;
+  bool resolving;
   tern_conn_t *dirty_next;
 
   tern_pending_t *pending_head;
@@ -70,10 +72,11 @@ struct tern_conn {
 
 /* A new connection with its handles initialised (state CONNECTING). */
 tern_conn_t *tern_conn__new(tern_loop_t *l, bool outbound, uint32_t idle_ms);
-/* Outbound: connects to addr ("host:port", numeric IPv4/IPv6 or localhost)
- * with the loop's connect timeout. */
+/* Outbound: connects to addr ("ip:port", "[v6]:port" or "name:port", names
+ * resolved off-loop by libuv) within the loop's connect timeout. */
 int tern_conn__connect(tern_conn_t *c, const char *addr);
-/* Parses "host:port" / "[v6]:port" into a socket address. */
+/* Parses "ip:port" / "[v6]:port" into a socket address; TERN_ENOTFOUND when
+ * the host is a name to resolve, TERN_EINVAL when malformed. */
 int tern_addr_parse(const char *addr, struct sockaddr_storage *ss);
 /* The socket is connected (accepted or outbound): start reading and the idle clock. */
 int tern_conn__start(tern_conn_t *c);

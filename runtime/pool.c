@@ -48,7 +48,7 @@ int tern_pool_get(tern_pool_t *p, const char *addr, tern_conn_t **out) {
       *out = c;
       return 0;
     }
-  if (strlen(addr) >= sizeof c->addr || tern_addr_parse(addr, &ss)) return TERN_EINVAL;
+  if (strlen(addr) >= sizeof c->addr || tern_addr_parse(addr, &ss) == TERN_EINVAL) return TERN_EINVAL;
   idle = l->opts.idle_ms_override > 0 ? (uint32_t)l->opts.idle_ms_override
                                       : (l->opts.client_idle_s > 0 ? (uint32_t)l->opts.client_idle_s * 1000u : 0);
   c = tern_conn__new(l, true, idle);
@@ -92,7 +92,7 @@ int tern_sync_open(tern_sync_client_t *sc, const char *addr, const tern_net_opts
   struct sockaddr_storage ss;
   int rc;
   memset(sc, 0, sizeof *sc);
-  if (strlen(addr) >= sizeof sc->addr || tern_addr_parse(addr, &ss)) return TERN_EINVAL;
+  if (strlen(addr) >= sizeof sc->addr || tern_addr_parse(addr, &ss) == TERN_EINVAL) return TERN_EINVAL;
   snprintf(sc->addr, sizeof sc->addr, "%s", addr);
   rc = tern_loop_init(&sc->loop, NULL, opts);
   if (rc) return rc;

@@ -25,8 +25,8 @@ struct tern_pool {
 };
 
 void tern_pool_init(tern_pool_t *p, tern_loop_t *l, tern_request_fn on_request, void *ctx);
-/* The open or connecting connection to addr, creating it if needed.
- * TERN_EINVAL for an address that is not "ip:port". */
+/* The open or connecting connection to addr ("ip:port", "[v6]:port" or
+ * "name:port"), creating it if needed. TERN_EINVAL for a malformed address. */
 int tern_pool_get(tern_pool_t *p, const char *addr, tern_conn_t **out);
 /* tern_pool_get + tern_conn_request. */
 int tern_pool_request(tern_pool_t *p, const char *addr, tern_cmd_t *req, uint32_t timeout_ms, tern_rpc_cb cb,

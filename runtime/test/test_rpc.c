@@ -221,9 +221,38 @@ TEST(refused_connect_fails_the_request) {
   {
     tern_conn_t *conn;
     ASSERT_EQ(tern_pool_get(&cl.pool, "no-port", &conn), TERN_EINVAL);
-    ASSERT_EQ(tern_pool_get(&cl.pool, "example.com:80", &conn), TERN_EINVAL);
+    ASSERT_EQ(tern_pool_get(&cl.pool, "host:99999", &conn), TERN_EINVAL);
+    ASSERT_EQ(tern_pool_get(&cl.pool, ":9876", &conn), TERN_EINVAL);
   }
   client_close(&cl);
+}
+
+TEST(host_names_are_resolved) {
+  fx_server_t fx;
+  client_t cl;
+  call_t ok = {.want_body = "by name"}, bad = {0};
+  char addr[64];
+  fx_start(&fx, NULL, false);
+  client_open(&cl, fx.port);
+  snprintf(addr, sizeof addr, "localhost:%d", fx.port);
+  {
+    tern_cmd_t req;
+    tern_cmd_init(&req);
+    req.code = FX_ECHO;
+    req.body = TERN_STR("by name");
+    ok.seq = &cl.seq;
+    ASSERT_OK(tern_pool_request(&cl.pool, addr, &req, 3000, on_resp, &ok));
+    tern_cmd_init(&req);
+    req.code = FX_ECHO;
+    bad.seq = &cl.seq;
+    ASSERT_OK(tern_pool_request(&cl.pool, "no-such-host.invalid:9876", &req, 5000, on_resp, &bad));
+  }
+  ASSERT(run_until(&cl.loop, &ok.calls, 1, 3000));
+  ASSERT_EQ(ok.status, 0);
+  ASSERT(run_until(&cl.loop, &bad.calls, 1, 5000));
+  ASSERT_EQ(bad.status, TERN_ECLOSED);
+  client_close(&cl);
+  fx_stop(&fx);
 }
 
 TEST(zero_copy_span_reply) {
