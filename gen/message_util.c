@@ -31,10 +31,11 @@ static inline int32_t as_i32(uint32_t v) {
   return v <= (uint32_t)INT32_MAX ? (int32_t)v : (int32_t)(v - 0x80000000u) - INT32_MAX - 1;
 }
 
-/* Decodes UTF-8 into UTF-16 units and folds them into h = 31*h + unit. An
- * invalid lead byte, or a sequence cut short by a byte outside the range its
- * position allows (or by the end), yields one U+FFFD and decoding resumes at the
- * offending byte: the Unicode "maximal subpart" practice Java's decoder follows. */
+/* Decodes UTF-8 into UTF-16 units and folds them into h = 31*h + unit, the way
+ * Java's new String(bytes, UTF_8) decodes: an invalid lead byte, or a sequence
+ * cut short by a byte outside the range its position allows (or by the end),
+ * yields one U+FFFD and decoding resumes at the offending byte; a complete
+ * 3-byte sequence that encodes a surrogate (ED A0..BF xx) is one U+FFFD. */
 static uint32_t hash_utf8(uint32_t h, const uint8_t *s, size_t n) {
   size_t i = 0;
   while (i < n) {
@@ -53,8 +54,7 @@ static uint32_t hash_utf8(uint32_t h, const uint8_t *s, size_t n) {
     } else if (c >= 0xE0 && c <= 0xEF) {
       need = 2;
       cp = c & 0x0F;
-      if (c == 0xE0) lo = 0xA0;      /* no overlong forms */
-      else if (c == 0xED) hi = 0x9F; /* no surrogates */
+      if (c == 0xE0) lo = 0xA0; /* no overlong forms; surrogates are caught below */
     } else if (c >= 0xF0 && c <= 0xF4) {
       need = 3;
       cp = c & 0x07;
@@ -78,7 +78,9 @@ static uint32_t hash_utf8(uint32_t h, const uint8_t *s, size_t n) {
       h = h * 31u + 0xFFFDu;
       continue;
     }
-    if (cp >= 0x10000u) {
+    if (cp >= 0xD800u && cp <= 0xDFFFu) {
+      h = h * 31u + 0xFFFDu;
+    } else if (cp >= 0x10000u) {
       cp -= 0x10000u;
       h = h * 31u + (0xD800u + (cp >> 10));
       h = h * 31u + (0xDC00u + (cp & 0x3FFu));
