@@ -8,6 +8,17 @@ converts values with Java's rules, an encoder that appends ext entries in spec
 order, and a descriptor table so tests, fuzzers and tools can handle every
 header generically. Headers with `short_keys` (SendMessageRequestHeaderV2) also
 get conversion functions to and from their long form.
+
+Spec file (spec/headers/<JavaClass>.json, kind "header"): "java" (= file name),
+"about", "since" ("4.9"/"5.x"), "sources", optional "base" (the 5.x/4.9 request
+base class), "fast_codes" (Java hand-codes it), "short_keys" {"long_form", "map"
+short key -> long-form key}, "extra_keys" [{key, about}] (ext keys that travel
+with the header but are not fields; named constants only), and "fields" in Java
+declaration order, inherited base-class keys last. A field has "name" (the ext
+key), "type" (string/int32/int64/bool/enum), "required" (= @CFNotNull), "about",
+"since", and optionally "c_name", "default" (what the receiver assumes when the
+key is absent), "missing_ok" (why Tern accepts a Java-required key's absence),
+"removed", "inherited", enum "values", and "bits" (flag bit names).
 """
 import re
 
@@ -248,10 +259,10 @@ def gen_decode(h):
             out.append("    r = %s(v, &h->%s);" % (fn, cn))
             out.append("    if (r == TERN_ERANGE)")
             out.append("      return tern_fail(err, TERN_ERANGE, %s, %s, (size_t)at[%d]);"
-                       % (c_string("the custom field %s is out of range" % key), c_string(key), i))
+                       % (c_string("the custom field <%s> is out of range" % key), c_string(key), i))
             out.append("    if (r != 0)")
             out.append("      return tern_fail(err, TERN_EPROTO, %s, %s, (size_t)at[%d]);"
-                       % (c_string("the custom field %s is not a number" % key), c_string(key), i))
+                       % (c_string("the custom field <%s> is not a number" % key), c_string(key), i))
         elif t == "bool":
             out.append("    h->%s = tern_str_to_bool(v);" % cn)
         elif t == "enum":
@@ -262,13 +273,13 @@ def gen_decode(h):
             else:
                 out.append("    if (e < 0)")
                 out.append("      return tern_fail(err, TERN_EPROTO, %s, %s, (size_t)at[%d]);"
-                           % (c_string("the custom field %s has an unknown value" % key), c_string(key), i))
+                           % (c_string("the custom field <%s> has an unknown value" % key), c_string(key), i))
                 out.append("    h->%s = e;" % cn)
         out.append("    h->present |= %s;" % h.bit(f))
         if f["required"] and "missing_ok" not in f:
             out.append("  } else {")
             out.append("    return tern_fail(err, TERN_EMISSING, %s, %s, 0);"
-                       % (c_string("the custom field %s is null" % key), c_string(key)))
+                       % (c_string("the custom field <%s> is null" % key), c_string(key)))
         elif "default" in f:
             out.append("  } else {")
             out.append("    h->%s = %s;" % (cn, default_expr(h, f)))

@@ -68,7 +68,7 @@ int tern_hdr_add_write_perm_of_broker_request_decode(const tern_cmd_t *cmd, tern
     h->broker_name = v;
     h->present |= TERN_HDR_ADD_WRITE_PERM_OF_BROKER_REQUEST_HAS_BROKER_NAME;
   } else {
-    return tern_fail(err, TERN_EMISSING, "the custom field brokerName is null", "brokerName", 0);
+    return tern_fail(err, TERN_EMISSING, "the custom field <brokerName> is null", "brokerName", 0);
   }
   return 0;
 }
@@ -118,12 +118,12 @@ int tern_hdr_add_write_perm_of_broker_response_decode(const tern_cmd_t *cmd, ter
     tern_str_t v = cmd->ext[at[0]].val;
     r = tern_str_to_i32(v, &h->add_topic_count);
     if (r == TERN_ERANGE)
-      return tern_fail(err, TERN_ERANGE, "the custom field addTopicCount is out of range", "addTopicCount", (size_t)at[0]);
+      return tern_fail(err, TERN_ERANGE, "the custom field <addTopicCount> is out of range", "addTopicCount", (size_t)at[0]);
     if (r != 0)
-      return tern_fail(err, TERN_EPROTO, "the custom field addTopicCount is not a number", "addTopicCount", (size_t)at[0]);
+      return tern_fail(err, TERN_EPROTO, "the custom field <addTopicCount> is not a number", "addTopicCount", (size_t)at[0]);
     h->present |= TERN_HDR_ADD_WRITE_PERM_OF_BROKER_RESPONSE_HAS_ADD_TOPIC_COUNT;
   } else {
-    return tern_fail(err, TERN_EMISSING, "the custom field addTopicCount is null", "addTopicCount", 0);
+    return tern_fail(err, TERN_EMISSING, "the custom field <addTopicCount> is null", "addTopicCount", 0);
   }
   return 0;
 }
@@ -191,74 +191,74 @@ int tern_hdr_broker_heartbeat_request_decode(const tern_cmd_t *cmd, tern_hdr_bro
     h->cluster_name = v;
     h->present |= TERN_HDR_BROKER_HEARTBEAT_REQUEST_HAS_CLUSTER_NAME;
   } else {
-    return tern_fail(err, TERN_EMISSING, "the custom field clusterName is null", "clusterName", 0);
+    return tern_fail(err, TERN_EMISSING, "the custom field <clusterName> is null", "clusterName", 0);
   }
   if (at[1] >= 0) {
     tern_str_t v = cmd->ext[at[1]].val;
     h->broker_addr = v;
     h->present |= TERN_HDR_BROKER_HEARTBEAT_REQUEST_HAS_BROKER_ADDR;
   } else {
-    return tern_fail(err, TERN_EMISSING, "the custom field brokerAddr is null", "brokerAddr", 0);
+    return tern_fail(err, TERN_EMISSING, "the custom field <brokerAddr> is null", "brokerAddr", 0);
   }
   if (at[2] >= 0) {
     tern_str_t v = cmd->ext[at[2]].val;
     h->broker_name = v;
     h->present |= TERN_HDR_BROKER_HEARTBEAT_REQUEST_HAS_BROKER_NAME;
   } else {
-    return tern_fail(err, TERN_EMISSING, "the custom field brokerName is null", "brokerName", 0);
+    return tern_fail(err, TERN_EMISSING, "the custom field <brokerName> is null", "brokerName", 0);
   }
   if (at[3] >= 0) {
     tern_str_t v = cmd->ext[at[3]].val;
     r = tern_str_to_i64(v, &h->broker_id);
     if (r == TERN_ERANGE)
-      return tern_fail(err, TERN_ERANGE, "the custom field brokerId is out of range", "brokerId", (size_t)at[3]);
+      return tern_fail(err, TERN_ERANGE, "the custom field <brokerId> is out of range", "brokerId", (size_t)at[3]);
     if (r != 0)
-      return tern_fail(err, TERN_EPROTO, "the custom field brokerId is not a number", "brokerId", (size_t)at[3]);
+      return tern_fail(err, TERN_EPROTO, "the custom field <brokerId> is not a number", "brokerId", (size_t)at[3]);
     h->present |= TERN_HDR_BROKER_HEARTBEAT_REQUEST_HAS_BROKER_ID;
   }
   if (at[4] >= 0) {
     tern_str_t v = cmd->ext[at[4]].val;
     r = tern_str_to_i32(v, &h->epoch);
     if (r == TERN_ERANGE)
-      return tern_fail(err, TERN_ERANGE, "the custom field epoch is out of range", "epoch", (size_t)at[4]);
+      return tern_fail(err, TERN_ERANGE, "the custom field <epoch> is out of range", "epoch", (size_t)at[4]);
     if (r != 0)
-      return tern_fail(err, TERN_EPROTO, "the custom field epoch is not a number", "epoch", (size_t)at[4]);
+      return tern_fail(err, TERN_EPROTO, "the custom field <epoch> is not a number", "epoch", (size_t)at[4]);
     h->present |= TERN_HDR_BROKER_HEARTBEAT_REQUEST_HAS_EPOCH;
   }
   if (at[5] >= 0) {
     tern_str_t v = cmd->ext[at[5]].val;
     r = tern_str_to_i64(v, &h->max_offset);
     if (r == TERN_ERANGE)
-      return tern_fail(err, TERN_ERANGE, "the custom field maxOffset is out of range", "maxOffset", (size_t)at[5]);
+      return tern_fail(err, TERN_ERANGE, "the custom field <maxOffset> is out of range", "maxOffset", (size_t)at[5]);
     if (r != 0)
-      return tern_fail(err, TERN_EPROTO, "the custom field maxOffset is not a number", "maxOffset", (size_t)at[5]);
+      return tern_fail(err, TERN_EPROTO, "the custom field <maxOffset> is not a number", "maxOffset", (size_t)at[5]);
     h->present |= TERN_HDR_BROKER_HEARTBEAT_REQUEST_HAS_MAX_OFFSET;
   }
   if (at[6] >= 0) {
     tern_str_t v = cmd->ext[at[6]].val;
     r = tern_str_to_i64(v, &h->confirm_offset);
     if (r == TERN_ERANGE)
-      return tern_fail(err, TERN_ERANGE, "the custom field confirmOffset is out of range", "confirmOffset", (size_t)at[6]);
+      return tern_fail(err, TERN_ERANGE, "the custom field <confirmOffset> is out of range", "confirmOffset", (size_t)at[6]);
     if (r != 0)
-      return tern_fail(err, TERN_EPROTO, "the custom field confirmOffset is not a number", "confirmOffset", (size_t)at[6]);
+      return tern_fail(err, TERN_EPROTO, "the custom field <confirmOffset> is not a number", "confirmOffset", (size_t)at[6]);
     h->present |= TERN_HDR_BROKER_HEARTBEAT_REQUEST_HAS_CONFIRM_OFFSET;
   }
   if (at[7] >= 0) {
     tern_str_t v = cmd->ext[at[7]].val;
     r = tern_str_to_i64(v, &h->heartbeat_timeout_mills);
     if (r == TERN_ERANGE)
-      return tern_fail(err, TERN_ERANGE, "the custom field heartbeatTimeoutMills is out of range", "heartbeatTimeoutMills", (size_t)at[7]);
+      return tern_fail(err, TERN_ERANGE, "the custom field <heartbeatTimeoutMills> is out of range", "heartbeatTimeoutMills", (size_t)at[7]);
     if (r != 0)
-      return tern_fail(err, TERN_EPROTO, "the custom field heartbeatTimeoutMills is not a number", "heartbeatTimeoutMills", (size_t)at[7]);
+      return tern_fail(err, TERN_EPROTO, "the custom field <heartbeatTimeoutMills> is not a number", "heartbeatTimeoutMills", (size_t)at[7]);
     h->present |= TERN_HDR_BROKER_HEARTBEAT_REQUEST_HAS_HEARTBEAT_TIMEOUT_MILLS;
   }
   if (at[8] >= 0) {
     tern_str_t v = cmd->ext[at[8]].val;
     r = tern_str_to_i32(v, &h->election_priority);
     if (r == TERN_ERANGE)
-      return tern_fail(err, TERN_ERANGE, "the custom field electionPriority is out of range", "electionPriority", (size_t)at[8]);
+      return tern_fail(err, TERN_ERANGE, "the custom field <electionPriority> is out of range", "electionPriority", (size_t)at[8]);
     if (r != 0)
-      return tern_fail(err, TERN_EPROTO, "the custom field electionPriority is not a number", "electionPriority", (size_t)at[8]);
+      return tern_fail(err, TERN_EPROTO, "the custom field <electionPriority> is not a number", "electionPriority", (size_t)at[8]);
     h->present |= TERN_HDR_BROKER_HEARTBEAT_REQUEST_HAS_ELECTION_PRIORITY;
   }
   return 0;
@@ -348,23 +348,23 @@ int tern_hdr_check_transaction_state_request_decode(const tern_cmd_t *cmd, tern_
     tern_str_t v = cmd->ext[at[1]].val;
     r = tern_str_to_i64(v, &h->tran_state_table_offset);
     if (r == TERN_ERANGE)
-      return tern_fail(err, TERN_ERANGE, "the custom field tranStateTableOffset is out of range", "tranStateTableOffset", (size_t)at[1]);
+      return tern_fail(err, TERN_ERANGE, "the custom field <tranStateTableOffset> is out of range", "tranStateTableOffset", (size_t)at[1]);
     if (r != 0)
-      return tern_fail(err, TERN_EPROTO, "the custom field tranStateTableOffset is not a number", "tranStateTableOffset", (size_t)at[1]);
+      return tern_fail(err, TERN_EPROTO, "the custom field <tranStateTableOffset> is not a number", "tranStateTableOffset", (size_t)at[1]);
     h->present |= TERN_HDR_CHECK_TRANSACTION_STATE_REQUEST_HAS_TRAN_STATE_TABLE_OFFSET;
   } else {
-    return tern_fail(err, TERN_EMISSING, "the custom field tranStateTableOffset is null", "tranStateTableOffset", 0);
+    return tern_fail(err, TERN_EMISSING, "the custom field <tranStateTableOffset> is null", "tranStateTableOffset", 0);
   }
   if (at[2] >= 0) {
     tern_str_t v = cmd->ext[at[2]].val;
     r = tern_str_to_i64(v, &h->commit_log_offset);
     if (r == TERN_ERANGE)
-      return tern_fail(err, TERN_ERANGE, "the custom field commitLogOffset is out of range", "commitLogOffset", (size_t)at[2]);
+      return tern_fail(err, TERN_ERANGE, "the custom field <commitLogOffset> is out of range", "commitLogOffset", (size_t)at[2]);
     if (r != 0)
-      return tern_fail(err, TERN_EPROTO, "the custom field commitLogOffset is not a number", "commitLogOffset", (size_t)at[2]);
+      return tern_fail(err, TERN_EPROTO, "the custom field <commitLogOffset> is not a number", "commitLogOffset", (size_t)at[2]);
     h->present |= TERN_HDR_CHECK_TRANSACTION_STATE_REQUEST_HAS_COMMIT_LOG_OFFSET;
   } else {
-    return tern_fail(err, TERN_EMISSING, "the custom field commitLogOffset is null", "commitLogOffset", 0);
+    return tern_fail(err, TERN_EMISSING, "the custom field <commitLogOffset> is null", "commitLogOffset", 0);
   }
   if (at[3] >= 0) {
     tern_str_t v = cmd->ext[at[3]].val;
@@ -494,7 +494,7 @@ int tern_hdr_consume_message_directly_result_request_decode(const tern_cmd_t *cm
     h->consumer_group = v;
     h->present |= TERN_HDR_CONSUME_MESSAGE_DIRECTLY_RESULT_REQUEST_HAS_CONSUMER_GROUP;
   } else {
-    return tern_fail(err, TERN_EMISSING, "the custom field consumerGroup is null", "consumerGroup", 0);
+    return tern_fail(err, TERN_EMISSING, "the custom field <consumerGroup> is null", "consumerGroup", 0);
   }
   if (at[1] >= 0) {
     tern_str_t v = cmd->ext[at[1]].val;
@@ -520,18 +520,18 @@ int tern_hdr_consume_message_directly_result_request_decode(const tern_cmd_t *cm
     tern_str_t v = cmd->ext[at[5]].val;
     r = tern_str_to_i32(v, &h->topic_sys_flag);
     if (r == TERN_ERANGE)
-      return tern_fail(err, TERN_ERANGE, "the custom field topicSysFlag is out of range", "topicSysFlag", (size_t)at[5]);
+      return tern_fail(err, TERN_ERANGE, "the custom field <topicSysFlag> is out of range", "topicSysFlag", (size_t)at[5]);
     if (r != 0)
-      return tern_fail(err, TERN_EPROTO, "the custom field topicSysFlag is not a number", "topicSysFlag", (size_t)at[5]);
+      return tern_fail(err, TERN_EPROTO, "the custom field <topicSysFlag> is not a number", "topicSysFlag", (size_t)at[5]);
     h->present |= TERN_HDR_CONSUME_MESSAGE_DIRECTLY_RESULT_REQUEST_HAS_TOPIC_SYS_FLAG;
   }
   if (at[6] >= 0) {
     tern_str_t v = cmd->ext[at[6]].val;
     r = tern_str_to_i32(v, &h->group_sys_flag);
     if (r == TERN_ERANGE)
-      return tern_fail(err, TERN_ERANGE, "the custom field groupSysFlag is out of range", "groupSysFlag", (size_t)at[6]);
+      return tern_fail(err, TERN_ERANGE, "the custom field <groupSysFlag> is out of range", "groupSysFlag", (size_t)at[6]);
     if (r != 0)
-      return tern_fail(err, TERN_EPROTO, "the custom field groupSysFlag is not a number", "groupSysFlag", (size_t)at[6]);
+      return tern_fail(err, TERN_EPROTO, "the custom field <groupSysFlag> is not a number", "groupSysFlag", (size_t)at[6]);
     h->present |= TERN_HDR_CONSUME_MESSAGE_DIRECTLY_RESULT_REQUEST_HAS_GROUP_SYS_FLAG;
   }
   if (at[7] >= 0) {
@@ -652,30 +652,30 @@ int tern_hdr_consumer_send_msg_back_request_decode(const tern_cmd_t *cmd, tern_h
     tern_str_t v = cmd->ext[at[0]].val;
     r = tern_str_to_i64(v, &h->offset);
     if (r == TERN_ERANGE)
-      return tern_fail(err, TERN_ERANGE, "the custom field offset is out of range", "offset", (size_t)at[0]);
+      return tern_fail(err, TERN_ERANGE, "the custom field <offset> is out of range", "offset", (size_t)at[0]);
     if (r != 0)
-      return tern_fail(err, TERN_EPROTO, "the custom field offset is not a number", "offset", (size_t)at[0]);
+      return tern_fail(err, TERN_EPROTO, "the custom field <offset> is not a number", "offset", (size_t)at[0]);
     h->present |= TERN_HDR_CONSUMER_SEND_MSG_BACK_REQUEST_HAS_OFFSET;
   } else {
-    return tern_fail(err, TERN_EMISSING, "the custom field offset is null", "offset", 0);
+    return tern_fail(err, TERN_EMISSING, "the custom field <offset> is null", "offset", 0);
   }
   if (at[1] >= 0) {
     tern_str_t v = cmd->ext[at[1]].val;
     h->group = v;
     h->present |= TERN_HDR_CONSUMER_SEND_MSG_BACK_REQUEST_HAS_GROUP;
   } else {
-    return tern_fail(err, TERN_EMISSING, "the custom field group is null", "group", 0);
+    return tern_fail(err, TERN_EMISSING, "the custom field <group> is null", "group", 0);
   }
   if (at[2] >= 0) {
     tern_str_t v = cmd->ext[at[2]].val;
     r = tern_str_to_i32(v, &h->delay_level);
     if (r == TERN_ERANGE)
-      return tern_fail(err, TERN_ERANGE, "the custom field delayLevel is out of range", "delayLevel", (size_t)at[2]);
+      return tern_fail(err, TERN_ERANGE, "the custom field <delayLevel> is out of range", "delayLevel", (size_t)at[2]);
     if (r != 0)
-      return tern_fail(err, TERN_EPROTO, "the custom field delayLevel is not a number", "delayLevel", (size_t)at[2]);
+      return tern_fail(err, TERN_EPROTO, "the custom field <delayLevel> is not a number", "delayLevel", (size_t)at[2]);
     h->present |= TERN_HDR_CONSUMER_SEND_MSG_BACK_REQUEST_HAS_DELAY_LEVEL;
   } else {
-    return tern_fail(err, TERN_EMISSING, "the custom field delayLevel is null", "delayLevel", 0);
+    return tern_fail(err, TERN_EMISSING, "the custom field <delayLevel> is null", "delayLevel", 0);
   }
   if (at[3] >= 0) {
     tern_str_t v = cmd->ext[at[3]].val;
@@ -698,9 +698,9 @@ int tern_hdr_consumer_send_msg_back_request_decode(const tern_cmd_t *cmd, tern_h
     tern_str_t v = cmd->ext[at[6]].val;
     r = tern_str_to_i32(v, &h->max_reconsume_times);
     if (r == TERN_ERANGE)
-      return tern_fail(err, TERN_ERANGE, "the custom field maxReconsumeTimes is out of range", "maxReconsumeTimes", (size_t)at[6]);
+      return tern_fail(err, TERN_ERANGE, "the custom field <maxReconsumeTimes> is out of range", "maxReconsumeTimes", (size_t)at[6]);
     if (r != 0)
-      return tern_fail(err, TERN_EPROTO, "the custom field maxReconsumeTimes is not a number", "maxReconsumeTimes", (size_t)at[6]);
+      return tern_fail(err, TERN_EPROTO, "the custom field <maxReconsumeTimes> is not a number", "maxReconsumeTimes", (size_t)at[6]);
     h->present |= TERN_HDR_CONSUMER_SEND_MSG_BACK_REQUEST_HAS_MAX_RECONSUME_TIMES;
   }
   if (at[7] >= 0) {
@@ -825,62 +825,62 @@ int tern_hdr_create_topic_request_decode(const tern_cmd_t *cmd, tern_hdr_create_
     h->topic = v;
     h->present |= TERN_HDR_CREATE_TOPIC_REQUEST_HAS_TOPIC;
   } else {
-    return tern_fail(err, TERN_EMISSING, "the custom field topic is null", "topic", 0);
+    return tern_fail(err, TERN_EMISSING, "the custom field <topic> is null", "topic", 0);
   }
   if (at[1] >= 0) {
     tern_str_t v = cmd->ext[at[1]].val;
     h->default_topic = v;
     h->present |= TERN_HDR_CREATE_TOPIC_REQUEST_HAS_DEFAULT_TOPIC;
   } else {
-    return tern_fail(err, TERN_EMISSING, "the custom field defaultTopic is null", "defaultTopic", 0);
+    return tern_fail(err, TERN_EMISSING, "the custom field <defaultTopic> is null", "defaultTopic", 0);
   }
   if (at[2] >= 0) {
     tern_str_t v = cmd->ext[at[2]].val;
     r = tern_str_to_i32(v, &h->read_queue_nums);
     if (r == TERN_ERANGE)
-      return tern_fail(err, TERN_ERANGE, "the custom field readQueueNums is out of range", "readQueueNums", (size_t)at[2]);
+      return tern_fail(err, TERN_ERANGE, "the custom field <readQueueNums> is out of range", "readQueueNums", (size_t)at[2]);
     if (r != 0)
-      return tern_fail(err, TERN_EPROTO, "the custom field readQueueNums is not a number", "readQueueNums", (size_t)at[2]);
+      return tern_fail(err, TERN_EPROTO, "the custom field <readQueueNums> is not a number", "readQueueNums", (size_t)at[2]);
     h->present |= TERN_HDR_CREATE_TOPIC_REQUEST_HAS_READ_QUEUE_NUMS;
   } else {
-    return tern_fail(err, TERN_EMISSING, "the custom field readQueueNums is null", "readQueueNums", 0);
+    return tern_fail(err, TERN_EMISSING, "the custom field <readQueueNums> is null", "readQueueNums", 0);
   }
   if (at[3] >= 0) {
     tern_str_t v = cmd->ext[at[3]].val;
     r = tern_str_to_i32(v, &h->write_queue_nums);
     if (r == TERN_ERANGE)
-      return tern_fail(err, TERN_ERANGE, "the custom field writeQueueNums is out of range", "writeQueueNums", (size_t)at[3]);
+      return tern_fail(err, TERN_ERANGE, "the custom field <writeQueueNums> is out of range", "writeQueueNums", (size_t)at[3]);
     if (r != 0)
-      return tern_fail(err, TERN_EPROTO, "the custom field writeQueueNums is not a number", "writeQueueNums", (size_t)at[3]);
+      return tern_fail(err, TERN_EPROTO, "the custom field <writeQueueNums> is not a number", "writeQueueNums", (size_t)at[3]);
     h->present |= TERN_HDR_CREATE_TOPIC_REQUEST_HAS_WRITE_QUEUE_NUMS;
   } else {
-    return tern_fail(err, TERN_EMISSING, "the custom field writeQueueNums is null", "writeQueueNums", 0);
+    return tern_fail(err, TERN_EMISSING, "the custom field <writeQueueNums> is null", "writeQueueNums", 0);
   }
   if (at[4] >= 0) {
     tern_str_t v = cmd->ext[at[4]].val;
     r = tern_str_to_i32(v, &h->perm);
     if (r == TERN_ERANGE)
-      return tern_fail(err, TERN_ERANGE, "the custom field perm is out of range", "perm", (size_t)at[4]);
+      return tern_fail(err, TERN_ERANGE, "the custom field <perm> is out of range", "perm", (size_t)at[4]);
     if (r != 0)
-      return tern_fail(err, TERN_EPROTO, "the custom field perm is not a number", "perm", (size_t)at[4]);
+      return tern_fail(err, TERN_EPROTO, "the custom field <perm> is not a number", "perm", (size_t)at[4]);
     h->present |= TERN_HDR_CREATE_TOPIC_REQUEST_HAS_PERM;
   } else {
-    return tern_fail(err, TERN_EMISSING, "the custom field perm is null", "perm", 0);
+    return tern_fail(err, TERN_EMISSING, "the custom field <perm> is null", "perm", 0);
   }
   if (at[5] >= 0) {
     tern_str_t v = cmd->ext[at[5]].val;
     h->topic_filter_type = v;
     h->present |= TERN_HDR_CREATE_TOPIC_REQUEST_HAS_TOPIC_FILTER_TYPE;
   } else {
-    return tern_fail(err, TERN_EMISSING, "the custom field topicFilterType is null", "topicFilterType", 0);
+    return tern_fail(err, TERN_EMISSING, "the custom field <topicFilterType> is null", "topicFilterType", 0);
   }
   if (at[6] >= 0) {
     tern_str_t v = cmd->ext[at[6]].val;
     r = tern_str_to_i32(v, &h->topic_sys_flag);
     if (r == TERN_ERANGE)
-      return tern_fail(err, TERN_ERANGE, "the custom field topicSysFlag is out of range", "topicSysFlag", (size_t)at[6]);
+      return tern_fail(err, TERN_ERANGE, "the custom field <topicSysFlag> is out of range", "topicSysFlag", (size_t)at[6]);
     if (r != 0)
-      return tern_fail(err, TERN_EPROTO, "the custom field topicSysFlag is not a number", "topicSysFlag", (size_t)at[6]);
+      return tern_fail(err, TERN_EPROTO, "the custom field <topicSysFlag> is not a number", "topicSysFlag", (size_t)at[6]);
     h->present |= TERN_HDR_CREATE_TOPIC_REQUEST_HAS_TOPIC_SYS_FLAG;
   } else {
     h->topic_sys_flag = 0;
@@ -1007,14 +1007,14 @@ int tern_hdr_delete_kv_config_request_decode(const tern_cmd_t *cmd, tern_hdr_del
     h->namespace = v;
     h->present |= TERN_HDR_DELETE_KV_CONFIG_REQUEST_HAS_NAMESPACE;
   } else {
-    return tern_fail(err, TERN_EMISSING, "the custom field namespace is null", "namespace", 0);
+    return tern_fail(err, TERN_EMISSING, "the custom field <namespace> is null", "namespace", 0);
   }
   if (at[1] >= 0) {
     tern_str_t v = cmd->ext[at[1]].val;
     h->key = v;
     h->present |= TERN_HDR_DELETE_KV_CONFIG_REQUEST_HAS_KEY;
   } else {
-    return tern_fail(err, TERN_EMISSING, "the custom field key is null", "key", 0);
+    return tern_fail(err, TERN_EMISSING, "the custom field <key> is null", "key", 0);
   }
   return 0;
 }
@@ -1079,7 +1079,7 @@ int tern_hdr_delete_subscription_group_request_decode(const tern_cmd_t *cmd, ter
     h->group_name = v;
     h->present |= TERN_HDR_DELETE_SUBSCRIPTION_GROUP_REQUEST_HAS_GROUP_NAME;
   } else {
-    return tern_fail(err, TERN_EMISSING, "the custom field groupName is null", "groupName", 0);
+    return tern_fail(err, TERN_EMISSING, "the custom field <groupName> is null", "groupName", 0);
   }
   if (at[1] >= 0) {
     tern_str_t v = cmd->ext[at[1]].val;
@@ -1192,7 +1192,7 @@ int tern_hdr_delete_topic_from_namesrv_request_decode(const tern_cmd_t *cmd, ter
     h->topic = v;
     h->present |= TERN_HDR_DELETE_TOPIC_FROM_NAMESRV_REQUEST_HAS_TOPIC;
   } else {
-    return tern_fail(err, TERN_EMISSING, "the custom field topic is null", "topic", 0);
+    return tern_fail(err, TERN_EMISSING, "the custom field <topic> is null", "topic", 0);
   }
   if (at[1] >= 0) {
     tern_str_t v = cmd->ext[at[1]].val;
@@ -1299,7 +1299,7 @@ int tern_hdr_delete_topic_request_decode(const tern_cmd_t *cmd, tern_hdr_delete_
     h->topic = v;
     h->present |= TERN_HDR_DELETE_TOPIC_REQUEST_HAS_TOPIC;
   } else {
-    return tern_fail(err, TERN_EMISSING, "the custom field topic is null", "topic", 0);
+    return tern_fail(err, TERN_EMISSING, "the custom field <topic> is null", "topic", 0);
   }
   if (at[1] >= 0) {
     tern_str_t v = cmd->ext[at[1]].val;
@@ -1417,40 +1417,40 @@ int tern_hdr_end_transaction_request_decode(const tern_cmd_t *cmd, tern_hdr_end_
     h->producer_group = v;
     h->present |= TERN_HDR_END_TRANSACTION_REQUEST_HAS_PRODUCER_GROUP;
   } else {
-    return tern_fail(err, TERN_EMISSING, "the custom field producerGroup is null", "producerGroup", 0);
+    return tern_fail(err, TERN_EMISSING, "the custom field <producerGroup> is null", "producerGroup", 0);
   }
   if (at[2] >= 0) {
     tern_str_t v = cmd->ext[at[2]].val;
     r = tern_str_to_i64(v, &h->tran_state_table_offset);
     if (r == TERN_ERANGE)
-      return tern_fail(err, TERN_ERANGE, "the custom field tranStateTableOffset is out of range", "tranStateTableOffset", (size_t)at[2]);
+      return tern_fail(err, TERN_ERANGE, "the custom field <tranStateTableOffset> is out of range", "tranStateTableOffset", (size_t)at[2]);
     if (r != 0)
-      return tern_fail(err, TERN_EPROTO, "the custom field tranStateTableOffset is not a number", "tranStateTableOffset", (size_t)at[2]);
+      return tern_fail(err, TERN_EPROTO, "the custom field <tranStateTableOffset> is not a number", "tranStateTableOffset", (size_t)at[2]);
     h->present |= TERN_HDR_END_TRANSACTION_REQUEST_HAS_TRAN_STATE_TABLE_OFFSET;
   } else {
-    return tern_fail(err, TERN_EMISSING, "the custom field tranStateTableOffset is null", "tranStateTableOffset", 0);
+    return tern_fail(err, TERN_EMISSING, "the custom field <tranStateTableOffset> is null", "tranStateTableOffset", 0);
   }
   if (at[3] >= 0) {
     tern_str_t v = cmd->ext[at[3]].val;
     r = tern_str_to_i64(v, &h->commit_log_offset);
     if (r == TERN_ERANGE)
-      return tern_fail(err, TERN_ERANGE, "the custom field commitLogOffset is out of range", "commitLogOffset", (size_t)at[3]);
+      return tern_fail(err, TERN_ERANGE, "the custom field <commitLogOffset> is out of range", "commitLogOffset", (size_t)at[3]);
     if (r != 0)
-      return tern_fail(err, TERN_EPROTO, "the custom field commitLogOffset is not a number", "commitLogOffset", (size_t)at[3]);
+      return tern_fail(err, TERN_EPROTO, "the custom field <commitLogOffset> is not a number", "commitLogOffset", (size_t)at[3]);
     h->present |= TERN_HDR_END_TRANSACTION_REQUEST_HAS_COMMIT_LOG_OFFSET;
   } else {
-    return tern_fail(err, TERN_EMISSING, "the custom field commitLogOffset is null", "commitLogOffset", 0);
+    return tern_fail(err, TERN_EMISSING, "the custom field <commitLogOffset> is null", "commitLogOffset", 0);
   }
   if (at[4] >= 0) {
     tern_str_t v = cmd->ext[at[4]].val;
     r = tern_str_to_i32(v, &h->commit_or_rollback);
     if (r == TERN_ERANGE)
-      return tern_fail(err, TERN_ERANGE, "the custom field commitOrRollback is out of range", "commitOrRollback", (size_t)at[4]);
+      return tern_fail(err, TERN_ERANGE, "the custom field <commitOrRollback> is out of range", "commitOrRollback", (size_t)at[4]);
     if (r != 0)
-      return tern_fail(err, TERN_EPROTO, "the custom field commitOrRollback is not a number", "commitOrRollback", (size_t)at[4]);
+      return tern_fail(err, TERN_EPROTO, "the custom field <commitOrRollback> is not a number", "commitOrRollback", (size_t)at[4]);
     h->present |= TERN_HDR_END_TRANSACTION_REQUEST_HAS_COMMIT_OR_ROLLBACK;
   } else {
-    return tern_fail(err, TERN_EMISSING, "the custom field commitOrRollback is null", "commitOrRollback", 0);
+    return tern_fail(err, TERN_EMISSING, "the custom field <commitOrRollback> is null", "commitOrRollback", 0);
   }
   if (at[5] >= 0) {
     tern_str_t v = cmd->ext[at[5]].val;
@@ -1464,7 +1464,7 @@ int tern_hdr_end_transaction_request_decode(const tern_cmd_t *cmd, tern_hdr_end_
     h->msg_id = v;
     h->present |= TERN_HDR_END_TRANSACTION_REQUEST_HAS_MSG_ID;
   } else {
-    return tern_fail(err, TERN_EMISSING, "the custom field msgId is null", "msgId", 0);
+    return tern_fail(err, TERN_EMISSING, "the custom field <msgId> is null", "msgId", 0);
   }
   if (at[7] >= 0) {
     tern_str_t v = cmd->ext[at[7]].val;
@@ -1588,9 +1588,9 @@ int tern_hdr_get_all_subscription_group_request_decode(const tern_cmd_t *cmd, te
     tern_str_t v = cmd->ext[at[0]].val;
     r = tern_str_to_i32(v, &h->group_seq);
     if (r == TERN_ERANGE)
-      return tern_fail(err, TERN_ERANGE, "the custom field groupSeq is out of range", "groupSeq", (size_t)at[0]);
+      return tern_fail(err, TERN_ERANGE, "the custom field <groupSeq> is out of range", "groupSeq", (size_t)at[0]);
     if (r != 0)
-      return tern_fail(err, TERN_EPROTO, "the custom field groupSeq is not a number", "groupSeq", (size_t)at[0]);
+      return tern_fail(err, TERN_EPROTO, "the custom field <groupSeq> is not a number", "groupSeq", (size_t)at[0]);
     h->present |= TERN_HDR_GET_ALL_SUBSCRIPTION_GROUP_REQUEST_HAS_GROUP_SEQ;
   }
   if (at[1] >= 0) {
@@ -1602,9 +1602,9 @@ int tern_hdr_get_all_subscription_group_request_decode(const tern_cmd_t *cmd, te
     tern_str_t v = cmd->ext[at[2]].val;
     r = tern_str_to_i32(v, &h->max_group_num);
     if (r == TERN_ERANGE)
-      return tern_fail(err, TERN_ERANGE, "the custom field maxGroupNum is out of range", "maxGroupNum", (size_t)at[2]);
+      return tern_fail(err, TERN_ERANGE, "the custom field <maxGroupNum> is out of range", "maxGroupNum", (size_t)at[2]);
     if (r != 0)
-      return tern_fail(err, TERN_EPROTO, "the custom field maxGroupNum is not a number", "maxGroupNum", (size_t)at[2]);
+      return tern_fail(err, TERN_EPROTO, "the custom field <maxGroupNum> is not a number", "maxGroupNum", (size_t)at[2]);
     h->present |= TERN_HDR_GET_ALL_SUBSCRIPTION_GROUP_REQUEST_HAS_MAX_GROUP_NUM;
   }
   return 0;
@@ -1658,12 +1658,12 @@ int tern_hdr_get_all_subscription_group_response_decode(const tern_cmd_t *cmd, t
     tern_str_t v = cmd->ext[at[0]].val;
     r = tern_str_to_i32(v, &h->total_group_num);
     if (r == TERN_ERANGE)
-      return tern_fail(err, TERN_ERANGE, "the custom field totalGroupNum is out of range", "totalGroupNum", (size_t)at[0]);
+      return tern_fail(err, TERN_ERANGE, "the custom field <totalGroupNum> is out of range", "totalGroupNum", (size_t)at[0]);
     if (r != 0)
-      return tern_fail(err, TERN_EPROTO, "the custom field totalGroupNum is not a number", "totalGroupNum", (size_t)at[0]);
+      return tern_fail(err, TERN_EPROTO, "the custom field <totalGroupNum> is not a number", "totalGroupNum", (size_t)at[0]);
     h->present |= TERN_HDR_GET_ALL_SUBSCRIPTION_GROUP_RESPONSE_HAS_TOTAL_GROUP_NUM;
   } else {
-    return tern_fail(err, TERN_EMISSING, "the custom field totalGroupNum is null", "totalGroupNum", 0);
+    return tern_fail(err, TERN_EMISSING, "the custom field <totalGroupNum> is null", "totalGroupNum", 0);
   }
   return 0;
 }
@@ -1718,9 +1718,9 @@ int tern_hdr_get_all_topic_config_request_decode(const tern_cmd_t *cmd, tern_hdr
     tern_str_t v = cmd->ext[at[0]].val;
     r = tern_str_to_i32(v, &h->topic_seq);
     if (r == TERN_ERANGE)
-      return tern_fail(err, TERN_ERANGE, "the custom field topicSeq is out of range", "topicSeq", (size_t)at[0]);
+      return tern_fail(err, TERN_ERANGE, "the custom field <topicSeq> is out of range", "topicSeq", (size_t)at[0]);
     if (r != 0)
-      return tern_fail(err, TERN_EPROTO, "the custom field topicSeq is not a number", "topicSeq", (size_t)at[0]);
+      return tern_fail(err, TERN_EPROTO, "the custom field <topicSeq> is not a number", "topicSeq", (size_t)at[0]);
     h->present |= TERN_HDR_GET_ALL_TOPIC_CONFIG_REQUEST_HAS_TOPIC_SEQ;
   }
   if (at[1] >= 0) {
@@ -1732,9 +1732,9 @@ int tern_hdr_get_all_topic_config_request_decode(const tern_cmd_t *cmd, tern_hdr
     tern_str_t v = cmd->ext[at[2]].val;
     r = tern_str_to_i32(v, &h->max_topic_num);
     if (r == TERN_ERANGE)
-      return tern_fail(err, TERN_ERANGE, "the custom field maxTopicNum is out of range", "maxTopicNum", (size_t)at[2]);
+      return tern_fail(err, TERN_ERANGE, "the custom field <maxTopicNum> is out of range", "maxTopicNum", (size_t)at[2]);
     if (r != 0)
-      return tern_fail(err, TERN_EPROTO, "the custom field maxTopicNum is not a number", "maxTopicNum", (size_t)at[2]);
+      return tern_fail(err, TERN_EPROTO, "the custom field <maxTopicNum> is not a number", "maxTopicNum", (size_t)at[2]);
     h->present |= TERN_HDR_GET_ALL_TOPIC_CONFIG_REQUEST_HAS_MAX_TOPIC_NUM;
   }
   return 0;
@@ -1788,12 +1788,12 @@ int tern_hdr_get_all_topic_config_response_decode(const tern_cmd_t *cmd, tern_hd
     tern_str_t v = cmd->ext[at[0]].val;
     r = tern_str_to_i32(v, &h->total_topic_num);
     if (r == TERN_ERANGE)
-      return tern_fail(err, TERN_ERANGE, "the custom field totalTopicNum is out of range", "totalTopicNum", (size_t)at[0]);
+      return tern_fail(err, TERN_ERANGE, "the custom field <totalTopicNum> is out of range", "totalTopicNum", (size_t)at[0]);
     if (r != 0)
-      return tern_fail(err, TERN_EPROTO, "the custom field totalTopicNum is not a number", "totalTopicNum", (size_t)at[0]);
+      return tern_fail(err, TERN_EPROTO, "the custom field <totalTopicNum> is not a number", "totalTopicNum", (size_t)at[0]);
     h->present |= TERN_HDR_GET_ALL_TOPIC_CONFIG_RESPONSE_HAS_TOTAL_TOPIC_NUM;
   } else {
-    return tern_fail(err, TERN_EMISSING, "the custom field totalTopicNum is null", "totalTopicNum", 0);
+    return tern_fail(err, TERN_EMISSING, "the custom field <totalTopicNum> is null", "totalTopicNum", 0);
   }
   return 0;
 }
@@ -1843,7 +1843,7 @@ int tern_hdr_get_broker_config_response_decode(const tern_cmd_t *cmd, tern_hdr_g
     h->version = v;
     h->present |= TERN_HDR_GET_BROKER_CONFIG_RESPONSE_HAS_VERSION;
   } else {
-    return tern_fail(err, TERN_EMISSING, "the custom field version is null", "version", 0);
+    return tern_fail(err, TERN_EMISSING, "the custom field <version> is null", "version", 0);
   }
   return 0;
 }
@@ -1896,14 +1896,14 @@ int tern_hdr_get_broker_member_group_request_decode(const tern_cmd_t *cmd, tern_
     h->cluster_name = v;
     h->present |= TERN_HDR_GET_BROKER_MEMBER_GROUP_REQUEST_HAS_CLUSTER_NAME;
   } else {
-    return tern_fail(err, TERN_EMISSING, "the custom field clusterName is null", "clusterName", 0);
+    return tern_fail(err, TERN_EMISSING, "the custom field <clusterName> is null", "clusterName", 0);
   }
   if (at[1] >= 0) {
     tern_str_t v = cmd->ext[at[1]].val;
     h->broker_name = v;
     h->present |= TERN_HDR_GET_BROKER_MEMBER_GROUP_REQUEST_HAS_BROKER_NAME;
   } else {
-    return tern_fail(err, TERN_EMISSING, "the custom field brokerName is null", "brokerName", 0);
+    return tern_fail(err, TERN_EMISSING, "the custom field <brokerName> is null", "brokerName", 0);
   }
   return 0;
 }
@@ -1974,7 +1974,7 @@ int tern_hdr_get_consume_stats_request_decode(const tern_cmd_t *cmd, tern_hdr_ge
     h->consumer_group = v;
     h->present |= TERN_HDR_GET_CONSUME_STATS_REQUEST_HAS_CONSUMER_GROUP;
   } else {
-    return tern_fail(err, TERN_EMISSING, "the custom field consumerGroup is null", "consumerGroup", 0);
+    return tern_fail(err, TERN_EMISSING, "the custom field <consumerGroup> is null", "consumerGroup", 0);
   }
   if (at[1] >= 0) {
     tern_str_t v = cmd->ext[at[1]].val;
@@ -2082,7 +2082,7 @@ int tern_hdr_get_consumer_connection_list_request_decode(const tern_cmd_t *cmd, 
     h->consumer_group = v;
     h->present |= TERN_HDR_GET_CONSUMER_CONNECTION_LIST_REQUEST_HAS_CONSUMER_GROUP;
   } else {
-    return tern_fail(err, TERN_EMISSING, "the custom field consumerGroup is null", "consumerGroup", 0);
+    return tern_fail(err, TERN_EMISSING, "the custom field <consumerGroup> is null", "consumerGroup", 0);
   }
   if (at[1] >= 0) {
     tern_str_t v = cmd->ext[at[1]].val;
@@ -2169,7 +2169,7 @@ int tern_hdr_get_consumer_list_by_group_request_decode(const tern_cmd_t *cmd, te
     h->consumer_group = v;
     h->present |= TERN_HDR_GET_CONSUMER_LIST_BY_GROUP_REQUEST_HAS_CONSUMER_GROUP;
   } else {
-    return tern_fail(err, TERN_EMISSING, "the custom field consumerGroup is null", "consumerGroup", 0);
+    return tern_fail(err, TERN_EMISSING, "the custom field <consumerGroup> is null", "consumerGroup", 0);
   }
   if (at[1] >= 0) {
     tern_str_t v = cmd->ext[at[1]].val;
@@ -2282,14 +2282,14 @@ int tern_hdr_get_consumer_running_info_request_decode(const tern_cmd_t *cmd, ter
     h->consumer_group = v;
     h->present |= TERN_HDR_GET_CONSUMER_RUNNING_INFO_REQUEST_HAS_CONSUMER_GROUP;
   } else {
-    return tern_fail(err, TERN_EMISSING, "the custom field consumerGroup is null", "consumerGroup", 0);
+    return tern_fail(err, TERN_EMISSING, "the custom field <consumerGroup> is null", "consumerGroup", 0);
   }
   if (at[1] >= 0) {
     tern_str_t v = cmd->ext[at[1]].val;
     h->client_id = v;
     h->present |= TERN_HDR_GET_CONSUMER_RUNNING_INFO_REQUEST_HAS_CLIENT_ID;
   } else {
-    return tern_fail(err, TERN_EMISSING, "the custom field clientId is null", "clientId", 0);
+    return tern_fail(err, TERN_EMISSING, "the custom field <clientId> is null", "clientId", 0);
   }
   if (at[2] >= 0) {
     tern_str_t v = cmd->ext[at[2]].val;
@@ -2396,14 +2396,14 @@ int tern_hdr_get_consumer_status_request_decode(const tern_cmd_t *cmd, tern_hdr_
     h->topic = v;
     h->present |= TERN_HDR_GET_CONSUMER_STATUS_REQUEST_HAS_TOPIC;
   } else {
-    return tern_fail(err, TERN_EMISSING, "the custom field topic is null", "topic", 0);
+    return tern_fail(err, TERN_EMISSING, "the custom field <topic> is null", "topic", 0);
   }
   if (at[1] >= 0) {
     tern_str_t v = cmd->ext[at[1]].val;
     h->group = v;
     h->present |= TERN_HDR_GET_CONSUMER_STATUS_REQUEST_HAS_GROUP;
   } else {
-    return tern_fail(err, TERN_EMISSING, "the custom field group is null", "group", 0);
+    return tern_fail(err, TERN_EMISSING, "the custom field <group> is null", "group", 0);
   }
   if (at[2] >= 0) {
     tern_str_t v = cmd->ext[at[2]].val;
@@ -2514,18 +2514,18 @@ int tern_hdr_get_earliest_msg_storetime_request_decode(const tern_cmd_t *cmd, te
     h->topic = v;
     h->present |= TERN_HDR_GET_EARLIEST_MSG_STORETIME_REQUEST_HAS_TOPIC;
   } else {
-    return tern_fail(err, TERN_EMISSING, "the custom field topic is null", "topic", 0);
+    return tern_fail(err, TERN_EMISSING, "the custom field <topic> is null", "topic", 0);
   }
   if (at[1] >= 0) {
     tern_str_t v = cmd->ext[at[1]].val;
     r = tern_str_to_i32(v, &h->queue_id);
     if (r == TERN_ERANGE)
-      return tern_fail(err, TERN_ERANGE, "the custom field queueId is out of range", "queueId", (size_t)at[1]);
+      return tern_fail(err, TERN_ERANGE, "the custom field <queueId> is out of range", "queueId", (size_t)at[1]);
     if (r != 0)
-      return tern_fail(err, TERN_EPROTO, "the custom field queueId is not a number", "queueId", (size_t)at[1]);
+      return tern_fail(err, TERN_EPROTO, "the custom field <queueId> is not a number", "queueId", (size_t)at[1]);
     h->present |= TERN_HDR_GET_EARLIEST_MSG_STORETIME_REQUEST_HAS_QUEUE_ID;
   } else {
-    return tern_fail(err, TERN_EMISSING, "the custom field queueId is null", "queueId", 0);
+    return tern_fail(err, TERN_EMISSING, "the custom field <queueId> is null", "queueId", 0);
   }
   if (at[2] >= 0) {
     tern_str_t v = cmd->ext[at[2]].val;
@@ -2611,12 +2611,12 @@ int tern_hdr_get_earliest_msg_storetime_response_decode(const tern_cmd_t *cmd, t
     tern_str_t v = cmd->ext[at[0]].val;
     r = tern_str_to_i64(v, &h->timestamp);
     if (r == TERN_ERANGE)
-      return tern_fail(err, TERN_ERANGE, "the custom field timestamp is out of range", "timestamp", (size_t)at[0]);
+      return tern_fail(err, TERN_ERANGE, "the custom field <timestamp> is out of range", "timestamp", (size_t)at[0]);
     if (r != 0)
-      return tern_fail(err, TERN_EPROTO, "the custom field timestamp is not a number", "timestamp", (size_t)at[0]);
+      return tern_fail(err, TERN_EPROTO, "the custom field <timestamp> is not a number", "timestamp", (size_t)at[0]);
     h->present |= TERN_HDR_GET_EARLIEST_MSG_STORETIME_RESPONSE_HAS_TIMESTAMP;
   } else {
-    return tern_fail(err, TERN_EMISSING, "the custom field timestamp is null", "timestamp", 0);
+    return tern_fail(err, TERN_EMISSING, "the custom field <timestamp> is null", "timestamp", 0);
   }
   return 0;
 }
@@ -2668,14 +2668,14 @@ int tern_hdr_get_kv_config_request_decode(const tern_cmd_t *cmd, tern_hdr_get_kv
     h->namespace = v;
     h->present |= TERN_HDR_GET_KV_CONFIG_REQUEST_HAS_NAMESPACE;
   } else {
-    return tern_fail(err, TERN_EMISSING, "the custom field namespace is null", "namespace", 0);
+    return tern_fail(err, TERN_EMISSING, "the custom field <namespace> is null", "namespace", 0);
   }
   if (at[1] >= 0) {
     tern_str_t v = cmd->ext[at[1]].val;
     h->key = v;
     h->present |= TERN_HDR_GET_KV_CONFIG_REQUEST_HAS_KEY;
   } else {
-    return tern_fail(err, TERN_EMISSING, "the custom field key is null", "key", 0);
+    return tern_fail(err, TERN_EMISSING, "the custom field <key> is null", "key", 0);
   }
   return 0;
 }
@@ -2777,7 +2777,7 @@ int tern_hdr_get_kv_list_by_namespace_request_decode(const tern_cmd_t *cmd, tern
     h->namespace = v;
     h->present |= TERN_HDR_GET_KV_LIST_BY_NAMESPACE_REQUEST_HAS_NAMESPACE;
   } else {
-    return tern_fail(err, TERN_EMISSING, "the custom field namespace is null", "namespace", 0);
+    return tern_fail(err, TERN_EMISSING, "the custom field <namespace> is null", "namespace", 0);
   }
   return 0;
 }
@@ -2846,18 +2846,18 @@ int tern_hdr_get_max_offset_request_decode(const tern_cmd_t *cmd, tern_hdr_get_m
     h->topic = v;
     h->present |= TERN_HDR_GET_MAX_OFFSET_REQUEST_HAS_TOPIC;
   } else {
-    return tern_fail(err, TERN_EMISSING, "the custom field topic is null", "topic", 0);
+    return tern_fail(err, TERN_EMISSING, "the custom field <topic> is null", "topic", 0);
   }
   if (at[1] >= 0) {
     tern_str_t v = cmd->ext[at[1]].val;
     r = tern_str_to_i32(v, &h->queue_id);
     if (r == TERN_ERANGE)
-      return tern_fail(err, TERN_ERANGE, "the custom field queueId is out of range", "queueId", (size_t)at[1]);
+      return tern_fail(err, TERN_ERANGE, "the custom field <queueId> is out of range", "queueId", (size_t)at[1]);
     if (r != 0)
-      return tern_fail(err, TERN_EPROTO, "the custom field queueId is not a number", "queueId", (size_t)at[1]);
+      return tern_fail(err, TERN_EPROTO, "the custom field <queueId> is not a number", "queueId", (size_t)at[1]);
     h->present |= TERN_HDR_GET_MAX_OFFSET_REQUEST_HAS_QUEUE_ID;
   } else {
-    return tern_fail(err, TERN_EMISSING, "the custom field queueId is null", "queueId", 0);
+    return tern_fail(err, TERN_EMISSING, "the custom field <queueId> is null", "queueId", 0);
   }
   if (at[2] >= 0) {
     tern_str_t v = cmd->ext[at[2]].val;
@@ -2952,12 +2952,12 @@ int tern_hdr_get_max_offset_response_decode(const tern_cmd_t *cmd, tern_hdr_get_
     tern_str_t v = cmd->ext[at[0]].val;
     r = tern_str_to_i64(v, &h->offset);
     if (r == TERN_ERANGE)
-      return tern_fail(err, TERN_ERANGE, "the custom field offset is out of range", "offset", (size_t)at[0]);
+      return tern_fail(err, TERN_ERANGE, "the custom field <offset> is out of range", "offset", (size_t)at[0]);
     if (r != 0)
-      return tern_fail(err, TERN_EPROTO, "the custom field offset is not a number", "offset", (size_t)at[0]);
+      return tern_fail(err, TERN_EPROTO, "the custom field <offset> is not a number", "offset", (size_t)at[0]);
     h->present |= TERN_HDR_GET_MAX_OFFSET_RESPONSE_HAS_OFFSET;
   } else {
-    return tern_fail(err, TERN_EMISSING, "the custom field offset is null", "offset", 0);
+    return tern_fail(err, TERN_EMISSING, "the custom field <offset> is null", "offset", 0);
   }
   return 0;
 }
@@ -3023,18 +3023,18 @@ int tern_hdr_get_min_offset_request_decode(const tern_cmd_t *cmd, tern_hdr_get_m
     h->topic = v;
     h->present |= TERN_HDR_GET_MIN_OFFSET_REQUEST_HAS_TOPIC;
   } else {
-    return tern_fail(err, TERN_EMISSING, "the custom field topic is null", "topic", 0);
+    return tern_fail(err, TERN_EMISSING, "the custom field <topic> is null", "topic", 0);
   }
   if (at[1] >= 0) {
     tern_str_t v = cmd->ext[at[1]].val;
     r = tern_str_to_i32(v, &h->queue_id);
     if (r == TERN_ERANGE)
-      return tern_fail(err, TERN_ERANGE, "the custom field queueId is out of range", "queueId", (size_t)at[1]);
+      return tern_fail(err, TERN_ERANGE, "the custom field <queueId> is out of range", "queueId", (size_t)at[1]);
     if (r != 0)
-      return tern_fail(err, TERN_EPROTO, "the custom field queueId is not a number", "queueId", (size_t)at[1]);
+      return tern_fail(err, TERN_EPROTO, "the custom field <queueId> is not a number", "queueId", (size_t)at[1]);
     h->present |= TERN_HDR_GET_MIN_OFFSET_REQUEST_HAS_QUEUE_ID;
   } else {
-    return tern_fail(err, TERN_EMISSING, "the custom field queueId is null", "queueId", 0);
+    return tern_fail(err, TERN_EMISSING, "the custom field <queueId> is null", "queueId", 0);
   }
   if (at[2] >= 0) {
     tern_str_t v = cmd->ext[at[2]].val;
@@ -3120,12 +3120,12 @@ int tern_hdr_get_min_offset_response_decode(const tern_cmd_t *cmd, tern_hdr_get_
     tern_str_t v = cmd->ext[at[0]].val;
     r = tern_str_to_i64(v, &h->offset);
     if (r == TERN_ERANGE)
-      return tern_fail(err, TERN_ERANGE, "the custom field offset is out of range", "offset", (size_t)at[0]);
+      return tern_fail(err, TERN_ERANGE, "the custom field <offset> is out of range", "offset", (size_t)at[0]);
     if (r != 0)
-      return tern_fail(err, TERN_EPROTO, "the custom field offset is not a number", "offset", (size_t)at[0]);
+      return tern_fail(err, TERN_EPROTO, "the custom field <offset> is not a number", "offset", (size_t)at[0]);
     h->present |= TERN_HDR_GET_MIN_OFFSET_RESPONSE_HAS_OFFSET;
   } else {
-    return tern_fail(err, TERN_EMISSING, "the custom field offset is null", "offset", 0);
+    return tern_fail(err, TERN_EMISSING, "the custom field <offset> is null", "offset", 0);
   }
   return 0;
 }
@@ -3183,7 +3183,7 @@ int tern_hdr_get_producer_connection_list_request_decode(const tern_cmd_t *cmd, 
     h->producer_group = v;
     h->present |= TERN_HDR_GET_PRODUCER_CONNECTION_LIST_REQUEST_HAS_PRODUCER_GROUP;
   } else {
-    return tern_fail(err, TERN_EMISSING, "the custom field producerGroup is null", "producerGroup", 0);
+    return tern_fail(err, TERN_EMISSING, "the custom field <producerGroup> is null", "producerGroup", 0);
   }
   if (at[1] >= 0) {
     tern_str_t v = cmd->ext[at[1]].val;
@@ -3278,7 +3278,7 @@ int tern_hdr_get_route_info_request_decode(const tern_cmd_t *cmd, tern_hdr_get_r
     h->topic = v;
     h->present |= TERN_HDR_GET_ROUTE_INFO_REQUEST_HAS_TOPIC;
   } else {
-    return tern_fail(err, TERN_EMISSING, "the custom field topic is null", "topic", 0);
+    return tern_fail(err, TERN_EMISSING, "the custom field <topic> is null", "topic", 0);
   }
   if (at[1] >= 0) {
     tern_str_t v = cmd->ext[at[1]].val;
@@ -3387,7 +3387,7 @@ int tern_hdr_get_topic_stats_info_request_decode(const tern_cmd_t *cmd, tern_hdr
     h->topic = v;
     h->present |= TERN_HDR_GET_TOPIC_STATS_INFO_REQUEST_HAS_TOPIC;
   } else {
-    return tern_fail(err, TERN_EMISSING, "the custom field topic is null", "topic", 0);
+    return tern_fail(err, TERN_EMISSING, "the custom field <topic> is null", "topic", 0);
   }
   if (at[1] >= 0) {
     tern_str_t v = cmd->ext[at[1]].val;
@@ -3473,7 +3473,7 @@ int tern_hdr_get_topics_by_cluster_request_decode(const tern_cmd_t *cmd, tern_hd
     h->cluster = v;
     h->present |= TERN_HDR_GET_TOPICS_BY_CLUSTER_REQUEST_HAS_CLUSTER;
   } else {
-    return tern_fail(err, TERN_EMISSING, "the custom field cluster is null", "cluster", 0);
+    return tern_fail(err, TERN_EMISSING, "the custom field <cluster> is null", "cluster", 0);
   }
   return 0;
 }
@@ -3608,7 +3608,7 @@ int tern_hdr_notify_consumer_ids_changed_request_decode(const tern_cmd_t *cmd, t
     h->consumer_group = v;
     h->present |= TERN_HDR_NOTIFY_CONSUMER_IDS_CHANGED_REQUEST_HAS_CONSUMER_GROUP;
   } else {
-    return tern_fail(err, TERN_EMISSING, "the custom field consumerGroup is null", "consumerGroup", 0);
+    return tern_fail(err, TERN_EMISSING, "the custom field <consumerGroup> is null", "consumerGroup", 0);
   }
   if (at[1] >= 0) {
     tern_str_t v = cmd->ext[at[1]].val;
@@ -3739,80 +3739,80 @@ int tern_hdr_pull_message_request_decode(const tern_cmd_t *cmd, tern_hdr_pull_me
     h->consumer_group = v;
     h->present |= TERN_HDR_PULL_MESSAGE_REQUEST_HAS_CONSUMER_GROUP;
   } else {
-    return tern_fail(err, TERN_EMISSING, "the custom field consumerGroup is null", "consumerGroup", 0);
+    return tern_fail(err, TERN_EMISSING, "the custom field <consumerGroup> is null", "consumerGroup", 0);
   }
   if (at[1] >= 0) {
     tern_str_t v = cmd->ext[at[1]].val;
     h->topic = v;
     h->present |= TERN_HDR_PULL_MESSAGE_REQUEST_HAS_TOPIC;
   } else {
-    return tern_fail(err, TERN_EMISSING, "the custom field topic is null", "topic", 0);
+    return tern_fail(err, TERN_EMISSING, "the custom field <topic> is null", "topic", 0);
   }
   if (at[2] >= 0) {
     tern_str_t v = cmd->ext[at[2]].val;
     r = tern_str_to_i32(v, &h->queue_id);
     if (r == TERN_ERANGE)
-      return tern_fail(err, TERN_ERANGE, "the custom field queueId is out of range", "queueId", (size_t)at[2]);
+      return tern_fail(err, TERN_ERANGE, "the custom field <queueId> is out of range", "queueId", (size_t)at[2]);
     if (r != 0)
-      return tern_fail(err, TERN_EPROTO, "the custom field queueId is not a number", "queueId", (size_t)at[2]);
+      return tern_fail(err, TERN_EPROTO, "the custom field <queueId> is not a number", "queueId", (size_t)at[2]);
     h->present |= TERN_HDR_PULL_MESSAGE_REQUEST_HAS_QUEUE_ID;
   } else {
-    return tern_fail(err, TERN_EMISSING, "the custom field queueId is null", "queueId", 0);
+    return tern_fail(err, TERN_EMISSING, "the custom field <queueId> is null", "queueId", 0);
   }
   if (at[3] >= 0) {
     tern_str_t v = cmd->ext[at[3]].val;
     r = tern_str_to_i64(v, &h->queue_offset);
     if (r == TERN_ERANGE)
-      return tern_fail(err, TERN_ERANGE, "the custom field queueOffset is out of range", "queueOffset", (size_t)at[3]);
+      return tern_fail(err, TERN_ERANGE, "the custom field <queueOffset> is out of range", "queueOffset", (size_t)at[3]);
     if (r != 0)
-      return tern_fail(err, TERN_EPROTO, "the custom field queueOffset is not a number", "queueOffset", (size_t)at[3]);
+      return tern_fail(err, TERN_EPROTO, "the custom field <queueOffset> is not a number", "queueOffset", (size_t)at[3]);
     h->present |= TERN_HDR_PULL_MESSAGE_REQUEST_HAS_QUEUE_OFFSET;
   } else {
-    return tern_fail(err, TERN_EMISSING, "the custom field queueOffset is null", "queueOffset", 0);
+    return tern_fail(err, TERN_EMISSING, "the custom field <queueOffset> is null", "queueOffset", 0);
   }
   if (at[4] >= 0) {
     tern_str_t v = cmd->ext[at[4]].val;
     r = tern_str_to_i32(v, &h->max_msg_nums);
     if (r == TERN_ERANGE)
-      return tern_fail(err, TERN_ERANGE, "the custom field maxMsgNums is out of range", "maxMsgNums", (size_t)at[4]);
+      return tern_fail(err, TERN_ERANGE, "the custom field <maxMsgNums> is out of range", "maxMsgNums", (size_t)at[4]);
     if (r != 0)
-      return tern_fail(err, TERN_EPROTO, "the custom field maxMsgNums is not a number", "maxMsgNums", (size_t)at[4]);
+      return tern_fail(err, TERN_EPROTO, "the custom field <maxMsgNums> is not a number", "maxMsgNums", (size_t)at[4]);
     h->present |= TERN_HDR_PULL_MESSAGE_REQUEST_HAS_MAX_MSG_NUMS;
   } else {
-    return tern_fail(err, TERN_EMISSING, "the custom field maxMsgNums is null", "maxMsgNums", 0);
+    return tern_fail(err, TERN_EMISSING, "the custom field <maxMsgNums> is null", "maxMsgNums", 0);
   }
   if (at[5] >= 0) {
     tern_str_t v = cmd->ext[at[5]].val;
     r = tern_str_to_i32(v, &h->sys_flag);
     if (r == TERN_ERANGE)
-      return tern_fail(err, TERN_ERANGE, "the custom field sysFlag is out of range", "sysFlag", (size_t)at[5]);
+      return tern_fail(err, TERN_ERANGE, "the custom field <sysFlag> is out of range", "sysFlag", (size_t)at[5]);
     if (r != 0)
-      return tern_fail(err, TERN_EPROTO, "the custom field sysFlag is not a number", "sysFlag", (size_t)at[5]);
+      return tern_fail(err, TERN_EPROTO, "the custom field <sysFlag> is not a number", "sysFlag", (size_t)at[5]);
     h->present |= TERN_HDR_PULL_MESSAGE_REQUEST_HAS_SYS_FLAG;
   } else {
-    return tern_fail(err, TERN_EMISSING, "the custom field sysFlag is null", "sysFlag", 0);
+    return tern_fail(err, TERN_EMISSING, "the custom field <sysFlag> is null", "sysFlag", 0);
   }
   if (at[6] >= 0) {
     tern_str_t v = cmd->ext[at[6]].val;
     r = tern_str_to_i64(v, &h->commit_offset);
     if (r == TERN_ERANGE)
-      return tern_fail(err, TERN_ERANGE, "the custom field commitOffset is out of range", "commitOffset", (size_t)at[6]);
+      return tern_fail(err, TERN_ERANGE, "the custom field <commitOffset> is out of range", "commitOffset", (size_t)at[6]);
     if (r != 0)
-      return tern_fail(err, TERN_EPROTO, "the custom field commitOffset is not a number", "commitOffset", (size_t)at[6]);
+      return tern_fail(err, TERN_EPROTO, "the custom field <commitOffset> is not a number", "commitOffset", (size_t)at[6]);
     h->present |= TERN_HDR_PULL_MESSAGE_REQUEST_HAS_COMMIT_OFFSET;
   } else {
-    return tern_fail(err, TERN_EMISSING, "the custom field commitOffset is null", "commitOffset", 0);
+    return tern_fail(err, TERN_EMISSING, "the custom field <commitOffset> is null", "commitOffset", 0);
   }
   if (at[7] >= 0) {
     tern_str_t v = cmd->ext[at[7]].val;
     r = tern_str_to_i64(v, &h->suspend_timeout_millis);
     if (r == TERN_ERANGE)
-      return tern_fail(err, TERN_ERANGE, "the custom field suspendTimeoutMillis is out of range", "suspendTimeoutMillis", (size_t)at[7]);
+      return tern_fail(err, TERN_ERANGE, "the custom field <suspendTimeoutMillis> is out of range", "suspendTimeoutMillis", (size_t)at[7]);
     if (r != 0)
-      return tern_fail(err, TERN_EPROTO, "the custom field suspendTimeoutMillis is not a number", "suspendTimeoutMillis", (size_t)at[7]);
+      return tern_fail(err, TERN_EPROTO, "the custom field <suspendTimeoutMillis> is not a number", "suspendTimeoutMillis", (size_t)at[7]);
     h->present |= TERN_HDR_PULL_MESSAGE_REQUEST_HAS_SUSPEND_TIMEOUT_MILLIS;
   } else {
-    return tern_fail(err, TERN_EMISSING, "the custom field suspendTimeoutMillis is null", "suspendTimeoutMillis", 0);
+    return tern_fail(err, TERN_EMISSING, "the custom field <suspendTimeoutMillis> is null", "suspendTimeoutMillis", 0);
   }
   if (at[8] >= 0) {
     tern_str_t v = cmd->ext[at[8]].val;
@@ -3823,12 +3823,12 @@ int tern_hdr_pull_message_request_decode(const tern_cmd_t *cmd, tern_hdr_pull_me
     tern_str_t v = cmd->ext[at[9]].val;
     r = tern_str_to_i64(v, &h->sub_version);
     if (r == TERN_ERANGE)
-      return tern_fail(err, TERN_ERANGE, "the custom field subVersion is out of range", "subVersion", (size_t)at[9]);
+      return tern_fail(err, TERN_ERANGE, "the custom field <subVersion> is out of range", "subVersion", (size_t)at[9]);
     if (r != 0)
-      return tern_fail(err, TERN_EPROTO, "the custom field subVersion is not a number", "subVersion", (size_t)at[9]);
+      return tern_fail(err, TERN_EPROTO, "the custom field <subVersion> is not a number", "subVersion", (size_t)at[9]);
     h->present |= TERN_HDR_PULL_MESSAGE_REQUEST_HAS_SUB_VERSION;
   } else {
-    return tern_fail(err, TERN_EMISSING, "the custom field subVersion is null", "subVersion", 0);
+    return tern_fail(err, TERN_EMISSING, "the custom field <subVersion> is null", "subVersion", 0);
   }
   if (at[10] >= 0) {
     tern_str_t v = cmd->ext[at[10]].val;
@@ -3841,18 +3841,18 @@ int tern_hdr_pull_message_request_decode(const tern_cmd_t *cmd, tern_hdr_pull_me
     tern_str_t v = cmd->ext[at[11]].val;
     r = tern_str_to_i32(v, &h->max_msg_bytes);
     if (r == TERN_ERANGE)
-      return tern_fail(err, TERN_ERANGE, "the custom field maxMsgBytes is out of range", "maxMsgBytes", (size_t)at[11]);
+      return tern_fail(err, TERN_ERANGE, "the custom field <maxMsgBytes> is out of range", "maxMsgBytes", (size_t)at[11]);
     if (r != 0)
-      return tern_fail(err, TERN_EPROTO, "the custom field maxMsgBytes is not a number", "maxMsgBytes", (size_t)at[11]);
+      return tern_fail(err, TERN_EPROTO, "the custom field <maxMsgBytes> is not a number", "maxMsgBytes", (size_t)at[11]);
     h->present |= TERN_HDR_PULL_MESSAGE_REQUEST_HAS_MAX_MSG_BYTES;
   }
   if (at[12] >= 0) {
     tern_str_t v = cmd->ext[at[12]].val;
     r = tern_str_to_i32(v, &h->request_source);
     if (r == TERN_ERANGE)
-      return tern_fail(err, TERN_ERANGE, "the custom field requestSource is out of range", "requestSource", (size_t)at[12]);
+      return tern_fail(err, TERN_ERANGE, "the custom field <requestSource> is out of range", "requestSource", (size_t)at[12]);
     if (r != 0)
-      return tern_fail(err, TERN_EPROTO, "the custom field requestSource is not a number", "requestSource", (size_t)at[12]);
+      return tern_fail(err, TERN_EPROTO, "the custom field <requestSource> is not a number", "requestSource", (size_t)at[12]);
     h->present |= TERN_HDR_PULL_MESSAGE_REQUEST_HAS_REQUEST_SOURCE;
   }
   if (at[13] >= 0) {
@@ -3986,80 +3986,80 @@ int tern_hdr_pull_message_response_decode(const tern_cmd_t *cmd, tern_hdr_pull_m
     tern_str_t v = cmd->ext[at[0]].val;
     r = tern_str_to_i64(v, &h->suggest_which_broker_id);
     if (r == TERN_ERANGE)
-      return tern_fail(err, TERN_ERANGE, "the custom field suggestWhichBrokerId is out of range", "suggestWhichBrokerId", (size_t)at[0]);
+      return tern_fail(err, TERN_ERANGE, "the custom field <suggestWhichBrokerId> is out of range", "suggestWhichBrokerId", (size_t)at[0]);
     if (r != 0)
-      return tern_fail(err, TERN_EPROTO, "the custom field suggestWhichBrokerId is not a number", "suggestWhichBrokerId", (size_t)at[0]);
+      return tern_fail(err, TERN_EPROTO, "the custom field <suggestWhichBrokerId> is not a number", "suggestWhichBrokerId", (size_t)at[0]);
     h->present |= TERN_HDR_PULL_MESSAGE_RESPONSE_HAS_SUGGEST_WHICH_BROKER_ID;
   } else {
-    return tern_fail(err, TERN_EMISSING, "the custom field suggestWhichBrokerId is null", "suggestWhichBrokerId", 0);
+    return tern_fail(err, TERN_EMISSING, "the custom field <suggestWhichBrokerId> is null", "suggestWhichBrokerId", 0);
   }
   if (at[1] >= 0) {
     tern_str_t v = cmd->ext[at[1]].val;
     r = tern_str_to_i64(v, &h->next_begin_offset);
     if (r == TERN_ERANGE)
-      return tern_fail(err, TERN_ERANGE, "the custom field nextBeginOffset is out of range", "nextBeginOffset", (size_t)at[1]);
+      return tern_fail(err, TERN_ERANGE, "the custom field <nextBeginOffset> is out of range", "nextBeginOffset", (size_t)at[1]);
     if (r != 0)
-      return tern_fail(err, TERN_EPROTO, "the custom field nextBeginOffset is not a number", "nextBeginOffset", (size_t)at[1]);
+      return tern_fail(err, TERN_EPROTO, "the custom field <nextBeginOffset> is not a number", "nextBeginOffset", (size_t)at[1]);
     h->present |= TERN_HDR_PULL_MESSAGE_RESPONSE_HAS_NEXT_BEGIN_OFFSET;
   } else {
-    return tern_fail(err, TERN_EMISSING, "the custom field nextBeginOffset is null", "nextBeginOffset", 0);
+    return tern_fail(err, TERN_EMISSING, "the custom field <nextBeginOffset> is null", "nextBeginOffset", 0);
   }
   if (at[2] >= 0) {
     tern_str_t v = cmd->ext[at[2]].val;
     r = tern_str_to_i64(v, &h->min_offset);
     if (r == TERN_ERANGE)
-      return tern_fail(err, TERN_ERANGE, "the custom field minOffset is out of range", "minOffset", (size_t)at[2]);
+      return tern_fail(err, TERN_ERANGE, "the custom field <minOffset> is out of range", "minOffset", (size_t)at[2]);
     if (r != 0)
-      return tern_fail(err, TERN_EPROTO, "the custom field minOffset is not a number", "minOffset", (size_t)at[2]);
+      return tern_fail(err, TERN_EPROTO, "the custom field <minOffset> is not a number", "minOffset", (size_t)at[2]);
     h->present |= TERN_HDR_PULL_MESSAGE_RESPONSE_HAS_MIN_OFFSET;
   } else {
-    return tern_fail(err, TERN_EMISSING, "the custom field minOffset is null", "minOffset", 0);
+    return tern_fail(err, TERN_EMISSING, "the custom field <minOffset> is null", "minOffset", 0);
   }
   if (at[3] >= 0) {
     tern_str_t v = cmd->ext[at[3]].val;
     r = tern_str_to_i64(v, &h->max_offset);
     if (r == TERN_ERANGE)
-      return tern_fail(err, TERN_ERANGE, "the custom field maxOffset is out of range", "maxOffset", (size_t)at[3]);
+      return tern_fail(err, TERN_ERANGE, "the custom field <maxOffset> is out of range", "maxOffset", (size_t)at[3]);
     if (r != 0)
-      return tern_fail(err, TERN_EPROTO, "the custom field maxOffset is not a number", "maxOffset", (size_t)at[3]);
+      return tern_fail(err, TERN_EPROTO, "the custom field <maxOffset> is not a number", "maxOffset", (size_t)at[3]);
     h->present |= TERN_HDR_PULL_MESSAGE_RESPONSE_HAS_MAX_OFFSET;
   } else {
-    return tern_fail(err, TERN_EMISSING, "the custom field maxOffset is null", "maxOffset", 0);
+    return tern_fail(err, TERN_EMISSING, "the custom field <maxOffset> is null", "maxOffset", 0);
   }
   if (at[4] >= 0) {
     tern_str_t v = cmd->ext[at[4]].val;
     r = tern_str_to_i64(v, &h->offset_delta);
     if (r == TERN_ERANGE)
-      return tern_fail(err, TERN_ERANGE, "the custom field offsetDelta is out of range", "offsetDelta", (size_t)at[4]);
+      return tern_fail(err, TERN_ERANGE, "the custom field <offsetDelta> is out of range", "offsetDelta", (size_t)at[4]);
     if (r != 0)
-      return tern_fail(err, TERN_EPROTO, "the custom field offsetDelta is not a number", "offsetDelta", (size_t)at[4]);
+      return tern_fail(err, TERN_EPROTO, "the custom field <offsetDelta> is not a number", "offsetDelta", (size_t)at[4]);
     h->present |= TERN_HDR_PULL_MESSAGE_RESPONSE_HAS_OFFSET_DELTA;
   }
   if (at[5] >= 0) {
     tern_str_t v = cmd->ext[at[5]].val;
     r = tern_str_to_i32(v, &h->topic_sys_flag);
     if (r == TERN_ERANGE)
-      return tern_fail(err, TERN_ERANGE, "the custom field topicSysFlag is out of range", "topicSysFlag", (size_t)at[5]);
+      return tern_fail(err, TERN_ERANGE, "the custom field <topicSysFlag> is out of range", "topicSysFlag", (size_t)at[5]);
     if (r != 0)
-      return tern_fail(err, TERN_EPROTO, "the custom field topicSysFlag is not a number", "topicSysFlag", (size_t)at[5]);
+      return tern_fail(err, TERN_EPROTO, "the custom field <topicSysFlag> is not a number", "topicSysFlag", (size_t)at[5]);
     h->present |= TERN_HDR_PULL_MESSAGE_RESPONSE_HAS_TOPIC_SYS_FLAG;
   }
   if (at[6] >= 0) {
     tern_str_t v = cmd->ext[at[6]].val;
     r = tern_str_to_i32(v, &h->group_sys_flag);
     if (r == TERN_ERANGE)
-      return tern_fail(err, TERN_ERANGE, "the custom field groupSysFlag is out of range", "groupSysFlag", (size_t)at[6]);
+      return tern_fail(err, TERN_ERANGE, "the custom field <groupSysFlag> is out of range", "groupSysFlag", (size_t)at[6]);
     if (r != 0)
-      return tern_fail(err, TERN_EPROTO, "the custom field groupSysFlag is not a number", "groupSysFlag", (size_t)at[6]);
+      return tern_fail(err, TERN_EPROTO, "the custom field <groupSysFlag> is not a number", "groupSysFlag", (size_t)at[6]);
     h->present |= TERN_HDR_PULL_MESSAGE_RESPONSE_HAS_GROUP_SYS_FLAG;
   }
   if (at[7] >= 0) {
     tern_str_t v = cmd->ext[at[7]].val;
     r = tern_str_to_i32(v, &h->forbidden_type);
     if (r == TERN_ERANGE)
-      return tern_fail(err, TERN_ERANGE, "the custom field forbiddenType is out of range", "forbiddenType", (size_t)at[7]);
+      return tern_fail(err, TERN_ERANGE, "the custom field <forbiddenType> is out of range", "forbiddenType", (size_t)at[7]);
     if (r != 0)
-      return tern_fail(err, TERN_EPROTO, "the custom field forbiddenType is not a number", "forbiddenType", (size_t)at[7]);
+      return tern_fail(err, TERN_EPROTO, "the custom field <forbiddenType> is not a number", "forbiddenType", (size_t)at[7]);
     h->present |= TERN_HDR_PULL_MESSAGE_RESPONSE_HAS_FORBIDDEN_TYPE;
   }
   return 0;
@@ -4128,21 +4128,21 @@ int tern_hdr_put_kv_config_request_decode(const tern_cmd_t *cmd, tern_hdr_put_kv
     h->namespace = v;
     h->present |= TERN_HDR_PUT_KV_CONFIG_REQUEST_HAS_NAMESPACE;
   } else {
-    return tern_fail(err, TERN_EMISSING, "the custom field namespace is null", "namespace", 0);
+    return tern_fail(err, TERN_EMISSING, "the custom field <namespace> is null", "namespace", 0);
   }
   if (at[1] >= 0) {
     tern_str_t v = cmd->ext[at[1]].val;
     h->key = v;
     h->present |= TERN_HDR_PUT_KV_CONFIG_REQUEST_HAS_KEY;
   } else {
-    return tern_fail(err, TERN_EMISSING, "the custom field key is null", "key", 0);
+    return tern_fail(err, TERN_EMISSING, "the custom field <key> is null", "key", 0);
   }
   if (at[2] >= 0) {
     tern_str_t v = cmd->ext[at[2]].val;
     h->value = v;
     h->present |= TERN_HDR_PUT_KV_CONFIG_REQUEST_HAS_VALUE;
   } else {
-    return tern_fail(err, TERN_EMISSING, "the custom field value is null", "value", 0);
+    return tern_fail(err, TERN_EMISSING, "the custom field <value> is null", "value", 0);
   }
   return 0;
 }
@@ -4217,25 +4217,25 @@ int tern_hdr_query_consumer_offset_request_decode(const tern_cmd_t *cmd, tern_hd
     h->consumer_group = v;
     h->present |= TERN_HDR_QUERY_CONSUMER_OFFSET_REQUEST_HAS_CONSUMER_GROUP;
   } else {
-    return tern_fail(err, TERN_EMISSING, "the custom field consumerGroup is null", "consumerGroup", 0);
+    return tern_fail(err, TERN_EMISSING, "the custom field <consumerGroup> is null", "consumerGroup", 0);
   }
   if (at[1] >= 0) {
     tern_str_t v = cmd->ext[at[1]].val;
     h->topic = v;
     h->present |= TERN_HDR_QUERY_CONSUMER_OFFSET_REQUEST_HAS_TOPIC;
   } else {
-    return tern_fail(err, TERN_EMISSING, "the custom field topic is null", "topic", 0);
+    return tern_fail(err, TERN_EMISSING, "the custom field <topic> is null", "topic", 0);
   }
   if (at[2] >= 0) {
     tern_str_t v = cmd->ext[at[2]].val;
     r = tern_str_to_i32(v, &h->queue_id);
     if (r == TERN_ERANGE)
-      return tern_fail(err, TERN_ERANGE, "the custom field queueId is out of range", "queueId", (size_t)at[2]);
+      return tern_fail(err, TERN_ERANGE, "the custom field <queueId> is out of range", "queueId", (size_t)at[2]);
     if (r != 0)
-      return tern_fail(err, TERN_EPROTO, "the custom field queueId is not a number", "queueId", (size_t)at[2]);
+      return tern_fail(err, TERN_EPROTO, "the custom field <queueId> is not a number", "queueId", (size_t)at[2]);
     h->present |= TERN_HDR_QUERY_CONSUMER_OFFSET_REQUEST_HAS_QUEUE_ID;
   } else {
-    return tern_fail(err, TERN_EMISSING, "the custom field queueId is null", "queueId", 0);
+    return tern_fail(err, TERN_EMISSING, "the custom field <queueId> is null", "queueId", 0);
   }
   if (at[3] >= 0) {
     tern_str_t v = cmd->ext[at[3]].val;
@@ -4332,12 +4332,12 @@ int tern_hdr_query_consumer_offset_response_decode(const tern_cmd_t *cmd, tern_h
     tern_str_t v = cmd->ext[at[0]].val;
     r = tern_str_to_i64(v, &h->offset);
     if (r == TERN_ERANGE)
-      return tern_fail(err, TERN_ERANGE, "the custom field offset is out of range", "offset", (size_t)at[0]);
+      return tern_fail(err, TERN_ERANGE, "the custom field <offset> is out of range", "offset", (size_t)at[0]);
     if (r != 0)
-      return tern_fail(err, TERN_EPROTO, "the custom field offset is not a number", "offset", (size_t)at[0]);
+      return tern_fail(err, TERN_EPROTO, "the custom field <offset> is not a number", "offset", (size_t)at[0]);
     h->present |= TERN_HDR_QUERY_CONSUMER_OFFSET_RESPONSE_HAS_OFFSET;
   } else {
-    return tern_fail(err, TERN_EMISSING, "the custom field offset is null", "offset", 0);
+    return tern_fail(err, TERN_EMISSING, "the custom field <offset> is null", "offset", 0);
   }
   return 0;
 }
@@ -4395,32 +4395,32 @@ int tern_hdr_query_data_version_request_decode(const tern_cmd_t *cmd, tern_hdr_q
     h->broker_name = v;
     h->present |= TERN_HDR_QUERY_DATA_VERSION_REQUEST_HAS_BROKER_NAME;
   } else {
-    return tern_fail(err, TERN_EMISSING, "the custom field brokerName is null", "brokerName", 0);
+    return tern_fail(err, TERN_EMISSING, "the custom field <brokerName> is null", "brokerName", 0);
   }
   if (at[1] >= 0) {
     tern_str_t v = cmd->ext[at[1]].val;
     h->broker_addr = v;
     h->present |= TERN_HDR_QUERY_DATA_VERSION_REQUEST_HAS_BROKER_ADDR;
   } else {
-    return tern_fail(err, TERN_EMISSING, "the custom field brokerAddr is null", "brokerAddr", 0);
+    return tern_fail(err, TERN_EMISSING, "the custom field <brokerAddr> is null", "brokerAddr", 0);
   }
   if (at[2] >= 0) {
     tern_str_t v = cmd->ext[at[2]].val;
     h->cluster_name = v;
     h->present |= TERN_HDR_QUERY_DATA_VERSION_REQUEST_HAS_CLUSTER_NAME;
   } else {
-    return tern_fail(err, TERN_EMISSING, "the custom field clusterName is null", "clusterName", 0);
+    return tern_fail(err, TERN_EMISSING, "the custom field <clusterName> is null", "clusterName", 0);
   }
   if (at[3] >= 0) {
     tern_str_t v = cmd->ext[at[3]].val;
     r = tern_str_to_i64(v, &h->broker_id);
     if (r == TERN_ERANGE)
-      return tern_fail(err, TERN_ERANGE, "the custom field brokerId is out of range", "brokerId", (size_t)at[3]);
+      return tern_fail(err, TERN_ERANGE, "the custom field <brokerId> is out of range", "brokerId", (size_t)at[3]);
     if (r != 0)
-      return tern_fail(err, TERN_EPROTO, "the custom field brokerId is not a number", "brokerId", (size_t)at[3]);
+      return tern_fail(err, TERN_EPROTO, "the custom field <brokerId> is not a number", "brokerId", (size_t)at[3]);
     h->present |= TERN_HDR_QUERY_DATA_VERSION_REQUEST_HAS_BROKER_ID;
   } else {
-    return tern_fail(err, TERN_EMISSING, "the custom field brokerId is null", "brokerId", 0);
+    return tern_fail(err, TERN_EMISSING, "the custom field <brokerId> is null", "brokerId", 0);
   }
   return 0;
 }
@@ -4476,7 +4476,7 @@ int tern_hdr_query_data_version_response_decode(const tern_cmd_t *cmd, tern_hdr_
     h->changed = tern_str_to_bool(v);
     h->present |= TERN_HDR_QUERY_DATA_VERSION_RESPONSE_HAS_CHANGED;
   } else {
-    return tern_fail(err, TERN_EMISSING, "the custom field changed is null", "changed", 0);
+    return tern_fail(err, TERN_EMISSING, "the custom field <changed> is null", "changed", 0);
   }
   return 0;
 }
@@ -4551,47 +4551,47 @@ int tern_hdr_query_message_request_decode(const tern_cmd_t *cmd, tern_hdr_query_
     h->topic = v;
     h->present |= TERN_HDR_QUERY_MESSAGE_REQUEST_HAS_TOPIC;
   } else {
-    return tern_fail(err, TERN_EMISSING, "the custom field topic is null", "topic", 0);
+    return tern_fail(err, TERN_EMISSING, "the custom field <topic> is null", "topic", 0);
   }
   if (at[1] >= 0) {
     tern_str_t v = cmd->ext[at[1]].val;
     h->key = v;
     h->present |= TERN_HDR_QUERY_MESSAGE_REQUEST_HAS_KEY;
   } else {
-    return tern_fail(err, TERN_EMISSING, "the custom field key is null", "key", 0);
+    return tern_fail(err, TERN_EMISSING, "the custom field <key> is null", "key", 0);
   }
   if (at[2] >= 0) {
     tern_str_t v = cmd->ext[at[2]].val;
     r = tern_str_to_i32(v, &h->max_num);
     if (r == TERN_ERANGE)
-      return tern_fail(err, TERN_ERANGE, "the custom field maxNum is out of range", "maxNum", (size_t)at[2]);
+      return tern_fail(err, TERN_ERANGE, "the custom field <maxNum> is out of range", "maxNum", (size_t)at[2]);
     if (r != 0)
-      return tern_fail(err, TERN_EPROTO, "the custom field maxNum is not a number", "maxNum", (size_t)at[2]);
+      return tern_fail(err, TERN_EPROTO, "the custom field <maxNum> is not a number", "maxNum", (size_t)at[2]);
     h->present |= TERN_HDR_QUERY_MESSAGE_REQUEST_HAS_MAX_NUM;
   } else {
-    return tern_fail(err, TERN_EMISSING, "the custom field maxNum is null", "maxNum", 0);
+    return tern_fail(err, TERN_EMISSING, "the custom field <maxNum> is null", "maxNum", 0);
   }
   if (at[3] >= 0) {
     tern_str_t v = cmd->ext[at[3]].val;
     r = tern_str_to_i64(v, &h->begin_timestamp);
     if (r == TERN_ERANGE)
-      return tern_fail(err, TERN_ERANGE, "the custom field beginTimestamp is out of range", "beginTimestamp", (size_t)at[3]);
+      return tern_fail(err, TERN_ERANGE, "the custom field <beginTimestamp> is out of range", "beginTimestamp", (size_t)at[3]);
     if (r != 0)
-      return tern_fail(err, TERN_EPROTO, "the custom field beginTimestamp is not a number", "beginTimestamp", (size_t)at[3]);
+      return tern_fail(err, TERN_EPROTO, "the custom field <beginTimestamp> is not a number", "beginTimestamp", (size_t)at[3]);
     h->present |= TERN_HDR_QUERY_MESSAGE_REQUEST_HAS_BEGIN_TIMESTAMP;
   } else {
-    return tern_fail(err, TERN_EMISSING, "the custom field beginTimestamp is null", "beginTimestamp", 0);
+    return tern_fail(err, TERN_EMISSING, "the custom field <beginTimestamp> is null", "beginTimestamp", 0);
   }
   if (at[4] >= 0) {
     tern_str_t v = cmd->ext[at[4]].val;
     r = tern_str_to_i64(v, &h->end_timestamp);
     if (r == TERN_ERANGE)
-      return tern_fail(err, TERN_ERANGE, "the custom field endTimestamp is out of range", "endTimestamp", (size_t)at[4]);
+      return tern_fail(err, TERN_ERANGE, "the custom field <endTimestamp> is out of range", "endTimestamp", (size_t)at[4]);
     if (r != 0)
-      return tern_fail(err, TERN_EPROTO, "the custom field endTimestamp is not a number", "endTimestamp", (size_t)at[4]);
+      return tern_fail(err, TERN_EPROTO, "the custom field <endTimestamp> is not a number", "endTimestamp", (size_t)at[4]);
     h->present |= TERN_HDR_QUERY_MESSAGE_REQUEST_HAS_END_TIMESTAMP;
   } else {
-    return tern_fail(err, TERN_EMISSING, "the custom field endTimestamp is null", "endTimestamp", 0);
+    return tern_fail(err, TERN_EMISSING, "the custom field <endTimestamp> is null", "endTimestamp", 0);
   }
   if (at[5] >= 0) {
     tern_str_t v = cmd->ext[at[5]].val;
@@ -4687,23 +4687,23 @@ int tern_hdr_query_message_response_decode(const tern_cmd_t *cmd, tern_hdr_query
     tern_str_t v = cmd->ext[at[0]].val;
     r = tern_str_to_i64(v, &h->index_last_update_timestamp);
     if (r == TERN_ERANGE)
-      return tern_fail(err, TERN_ERANGE, "the custom field indexLastUpdateTimestamp is out of range", "indexLastUpdateTimestamp", (size_t)at[0]);
+      return tern_fail(err, TERN_ERANGE, "the custom field <indexLastUpdateTimestamp> is out of range", "indexLastUpdateTimestamp", (size_t)at[0]);
     if (r != 0)
-      return tern_fail(err, TERN_EPROTO, "the custom field indexLastUpdateTimestamp is not a number", "indexLastUpdateTimestamp", (size_t)at[0]);
+      return tern_fail(err, TERN_EPROTO, "the custom field <indexLastUpdateTimestamp> is not a number", "indexLastUpdateTimestamp", (size_t)at[0]);
     h->present |= TERN_HDR_QUERY_MESSAGE_RESPONSE_HAS_INDEX_LAST_UPDATE_TIMESTAMP;
   } else {
-    return tern_fail(err, TERN_EMISSING, "the custom field indexLastUpdateTimestamp is null", "indexLastUpdateTimestamp", 0);
+    return tern_fail(err, TERN_EMISSING, "the custom field <indexLastUpdateTimestamp> is null", "indexLastUpdateTimestamp", 0);
   }
   if (at[1] >= 0) {
     tern_str_t v = cmd->ext[at[1]].val;
     r = tern_str_to_i64(v, &h->index_last_update_phyoffset);
     if (r == TERN_ERANGE)
-      return tern_fail(err, TERN_ERANGE, "the custom field indexLastUpdatePhyoffset is out of range", "indexLastUpdatePhyoffset", (size_t)at[1]);
+      return tern_fail(err, TERN_ERANGE, "the custom field <indexLastUpdatePhyoffset> is out of range", "indexLastUpdatePhyoffset", (size_t)at[1]);
     if (r != 0)
-      return tern_fail(err, TERN_EPROTO, "the custom field indexLastUpdatePhyoffset is not a number", "indexLastUpdatePhyoffset", (size_t)at[1]);
+      return tern_fail(err, TERN_EPROTO, "the custom field <indexLastUpdatePhyoffset> is not a number", "indexLastUpdatePhyoffset", (size_t)at[1]);
     h->present |= TERN_HDR_QUERY_MESSAGE_RESPONSE_HAS_INDEX_LAST_UPDATE_PHYOFFSET;
   } else {
-    return tern_fail(err, TERN_EMISSING, "the custom field indexLastUpdatePhyoffset is null", "indexLastUpdatePhyoffset", 0);
+    return tern_fail(err, TERN_EMISSING, "the custom field <indexLastUpdatePhyoffset> is null", "indexLastUpdatePhyoffset", 0);
   }
   return 0;
 }
@@ -4769,7 +4769,7 @@ int tern_hdr_query_topic_consume_by_who_request_decode(const tern_cmd_t *cmd, te
     h->topic = v;
     h->present |= TERN_HDR_QUERY_TOPIC_CONSUME_BY_WHO_REQUEST_HAS_TOPIC;
   } else {
-    return tern_fail(err, TERN_EMISSING, "the custom field topic is null", "topic", 0);
+    return tern_fail(err, TERN_EMISSING, "the custom field <topic> is null", "topic", 0);
   }
   if (at[1] >= 0) {
     tern_str_t v = cmd->ext[at[1]].val;
@@ -4872,47 +4872,47 @@ int tern_hdr_register_broker_request_decode(const tern_cmd_t *cmd, tern_hdr_regi
     h->broker_name = v;
     h->present |= TERN_HDR_REGISTER_BROKER_REQUEST_HAS_BROKER_NAME;
   } else {
-    return tern_fail(err, TERN_EMISSING, "the custom field brokerName is null", "brokerName", 0);
+    return tern_fail(err, TERN_EMISSING, "the custom field <brokerName> is null", "brokerName", 0);
   }
   if (at[1] >= 0) {
     tern_str_t v = cmd->ext[at[1]].val;
     h->broker_addr = v;
     h->present |= TERN_HDR_REGISTER_BROKER_REQUEST_HAS_BROKER_ADDR;
   } else {
-    return tern_fail(err, TERN_EMISSING, "the custom field brokerAddr is null", "brokerAddr", 0);
+    return tern_fail(err, TERN_EMISSING, "the custom field <brokerAddr> is null", "brokerAddr", 0);
   }
   if (at[2] >= 0) {
     tern_str_t v = cmd->ext[at[2]].val;
     h->cluster_name = v;
     h->present |= TERN_HDR_REGISTER_BROKER_REQUEST_HAS_CLUSTER_NAME;
   } else {
-    return tern_fail(err, TERN_EMISSING, "the custom field clusterName is null", "clusterName", 0);
+    return tern_fail(err, TERN_EMISSING, "the custom field <clusterName> is null", "clusterName", 0);
   }
   if (at[3] >= 0) {
     tern_str_t v = cmd->ext[at[3]].val;
     h->ha_server_addr = v;
     h->present |= TERN_HDR_REGISTER_BROKER_REQUEST_HAS_HA_SERVER_ADDR;
   } else {
-    return tern_fail(err, TERN_EMISSING, "the custom field haServerAddr is null", "haServerAddr", 0);
+    return tern_fail(err, TERN_EMISSING, "the custom field <haServerAddr> is null", "haServerAddr", 0);
   }
   if (at[4] >= 0) {
     tern_str_t v = cmd->ext[at[4]].val;
     r = tern_str_to_i64(v, &h->broker_id);
     if (r == TERN_ERANGE)
-      return tern_fail(err, TERN_ERANGE, "the custom field brokerId is out of range", "brokerId", (size_t)at[4]);
+      return tern_fail(err, TERN_ERANGE, "the custom field <brokerId> is out of range", "brokerId", (size_t)at[4]);
     if (r != 0)
-      return tern_fail(err, TERN_EPROTO, "the custom field brokerId is not a number", "brokerId", (size_t)at[4]);
+      return tern_fail(err, TERN_EPROTO, "the custom field <brokerId> is not a number", "brokerId", (size_t)at[4]);
     h->present |= TERN_HDR_REGISTER_BROKER_REQUEST_HAS_BROKER_ID;
   } else {
-    return tern_fail(err, TERN_EMISSING, "the custom field brokerId is null", "brokerId", 0);
+    return tern_fail(err, TERN_EMISSING, "the custom field <brokerId> is null", "brokerId", 0);
   }
   if (at[5] >= 0) {
     tern_str_t v = cmd->ext[at[5]].val;
     r = tern_str_to_i64(v, &h->heartbeat_timeout_millis);
     if (r == TERN_ERANGE)
-      return tern_fail(err, TERN_ERANGE, "the custom field heartbeatTimeoutMillis is out of range", "heartbeatTimeoutMillis", (size_t)at[5]);
+      return tern_fail(err, TERN_ERANGE, "the custom field <heartbeatTimeoutMillis> is out of range", "heartbeatTimeoutMillis", (size_t)at[5]);
     if (r != 0)
-      return tern_fail(err, TERN_EPROTO, "the custom field heartbeatTimeoutMillis is not a number", "heartbeatTimeoutMillis", (size_t)at[5]);
+      return tern_fail(err, TERN_EPROTO, "the custom field <heartbeatTimeoutMillis> is not a number", "heartbeatTimeoutMillis", (size_t)at[5]);
     h->present |= TERN_HDR_REGISTER_BROKER_REQUEST_HAS_HEARTBEAT_TIMEOUT_MILLIS;
   } else {
     h->heartbeat_timeout_millis = INT64_C(120000);
@@ -4935,9 +4935,9 @@ int tern_hdr_register_broker_request_decode(const tern_cmd_t *cmd, tern_hdr_regi
     tern_str_t v = cmd->ext[at[8]].val;
     r = tern_str_to_i32(v, &h->body_crc32);
     if (r == TERN_ERANGE)
-      return tern_fail(err, TERN_ERANGE, "the custom field bodyCrc32 is out of range", "bodyCrc32", (size_t)at[8]);
+      return tern_fail(err, TERN_ERANGE, "the custom field <bodyCrc32> is out of range", "bodyCrc32", (size_t)at[8]);
     if (r != 0)
-      return tern_fail(err, TERN_EPROTO, "the custom field bodyCrc32 is not a number", "bodyCrc32", (size_t)at[8]);
+      return tern_fail(err, TERN_EPROTO, "the custom field <bodyCrc32> is not a number", "bodyCrc32", (size_t)at[8]);
     h->present |= TERN_HDR_REGISTER_BROKER_REQUEST_HAS_BODY_CRC32;
   } else {
     h->body_crc32 = 0;
@@ -5078,7 +5078,7 @@ int tern_hdr_register_topic_request_decode(const tern_cmd_t *cmd, tern_hdr_regis
     h->topic = v;
     h->present |= TERN_HDR_REGISTER_TOPIC_REQUEST_HAS_TOPIC;
   } else {
-    return tern_fail(err, TERN_EMISSING, "the custom field topic is null", "topic", 0);
+    return tern_fail(err, TERN_EMISSING, "the custom field <topic> is null", "topic", 0);
   }
   if (at[1] >= 0) {
     tern_str_t v = cmd->ext[at[1]].val;
@@ -5214,76 +5214,76 @@ int tern_hdr_reply_message_request_decode(const tern_cmd_t *cmd, tern_hdr_reply_
     h->producer_group = v;
     h->present |= TERN_HDR_REPLY_MESSAGE_REQUEST_HAS_PRODUCER_GROUP;
   } else {
-    return tern_fail(err, TERN_EMISSING, "the custom field producerGroup is null", "producerGroup", 0);
+    return tern_fail(err, TERN_EMISSING, "the custom field <producerGroup> is null", "producerGroup", 0);
   }
   if (at[1] >= 0) {
     tern_str_t v = cmd->ext[at[1]].val;
     h->topic = v;
     h->present |= TERN_HDR_REPLY_MESSAGE_REQUEST_HAS_TOPIC;
   } else {
-    return tern_fail(err, TERN_EMISSING, "the custom field topic is null", "topic", 0);
+    return tern_fail(err, TERN_EMISSING, "the custom field <topic> is null", "topic", 0);
   }
   if (at[2] >= 0) {
     tern_str_t v = cmd->ext[at[2]].val;
     h->default_topic = v;
     h->present |= TERN_HDR_REPLY_MESSAGE_REQUEST_HAS_DEFAULT_TOPIC;
   } else {
-    return tern_fail(err, TERN_EMISSING, "the custom field defaultTopic is null", "defaultTopic", 0);
+    return tern_fail(err, TERN_EMISSING, "the custom field <defaultTopic> is null", "defaultTopic", 0);
   }
   if (at[3] >= 0) {
     tern_str_t v = cmd->ext[at[3]].val;
     r = tern_str_to_i32(v, &h->default_topic_queue_nums);
     if (r == TERN_ERANGE)
-      return tern_fail(err, TERN_ERANGE, "the custom field defaultTopicQueueNums is out of range", "defaultTopicQueueNums", (size_t)at[3]);
+      return tern_fail(err, TERN_ERANGE, "the custom field <defaultTopicQueueNums> is out of range", "defaultTopicQueueNums", (size_t)at[3]);
     if (r != 0)
-      return tern_fail(err, TERN_EPROTO, "the custom field defaultTopicQueueNums is not a number", "defaultTopicQueueNums", (size_t)at[3]);
+      return tern_fail(err, TERN_EPROTO, "the custom field <defaultTopicQueueNums> is not a number", "defaultTopicQueueNums", (size_t)at[3]);
     h->present |= TERN_HDR_REPLY_MESSAGE_REQUEST_HAS_DEFAULT_TOPIC_QUEUE_NUMS;
   } else {
-    return tern_fail(err, TERN_EMISSING, "the custom field defaultTopicQueueNums is null", "defaultTopicQueueNums", 0);
+    return tern_fail(err, TERN_EMISSING, "the custom field <defaultTopicQueueNums> is null", "defaultTopicQueueNums", 0);
   }
   if (at[4] >= 0) {
     tern_str_t v = cmd->ext[at[4]].val;
     r = tern_str_to_i32(v, &h->queue_id);
     if (r == TERN_ERANGE)
-      return tern_fail(err, TERN_ERANGE, "the custom field queueId is out of range", "queueId", (size_t)at[4]);
+      return tern_fail(err, TERN_ERANGE, "the custom field <queueId> is out of range", "queueId", (size_t)at[4]);
     if (r != 0)
-      return tern_fail(err, TERN_EPROTO, "the custom field queueId is not a number", "queueId", (size_t)at[4]);
+      return tern_fail(err, TERN_EPROTO, "the custom field <queueId> is not a number", "queueId", (size_t)at[4]);
     h->present |= TERN_HDR_REPLY_MESSAGE_REQUEST_HAS_QUEUE_ID;
   } else {
-    return tern_fail(err, TERN_EMISSING, "the custom field queueId is null", "queueId", 0);
+    return tern_fail(err, TERN_EMISSING, "the custom field <queueId> is null", "queueId", 0);
   }
   if (at[5] >= 0) {
     tern_str_t v = cmd->ext[at[5]].val;
     r = tern_str_to_i32(v, &h->sys_flag);
     if (r == TERN_ERANGE)
-      return tern_fail(err, TERN_ERANGE, "the custom field sysFlag is out of range", "sysFlag", (size_t)at[5]);
+      return tern_fail(err, TERN_ERANGE, "the custom field <sysFlag> is out of range", "sysFlag", (size_t)at[5]);
     if (r != 0)
-      return tern_fail(err, TERN_EPROTO, "the custom field sysFlag is not a number", "sysFlag", (size_t)at[5]);
+      return tern_fail(err, TERN_EPROTO, "the custom field <sysFlag> is not a number", "sysFlag", (size_t)at[5]);
     h->present |= TERN_HDR_REPLY_MESSAGE_REQUEST_HAS_SYS_FLAG;
   } else {
-    return tern_fail(err, TERN_EMISSING, "the custom field sysFlag is null", "sysFlag", 0);
+    return tern_fail(err, TERN_EMISSING, "the custom field <sysFlag> is null", "sysFlag", 0);
   }
   if (at[6] >= 0) {
     tern_str_t v = cmd->ext[at[6]].val;
     r = tern_str_to_i64(v, &h->born_timestamp);
     if (r == TERN_ERANGE)
-      return tern_fail(err, TERN_ERANGE, "the custom field bornTimestamp is out of range", "bornTimestamp", (size_t)at[6]);
+      return tern_fail(err, TERN_ERANGE, "the custom field <bornTimestamp> is out of range", "bornTimestamp", (size_t)at[6]);
     if (r != 0)
-      return tern_fail(err, TERN_EPROTO, "the custom field bornTimestamp is not a number", "bornTimestamp", (size_t)at[6]);
+      return tern_fail(err, TERN_EPROTO, "the custom field <bornTimestamp> is not a number", "bornTimestamp", (size_t)at[6]);
     h->present |= TERN_HDR_REPLY_MESSAGE_REQUEST_HAS_BORN_TIMESTAMP;
   } else {
-    return tern_fail(err, TERN_EMISSING, "the custom field bornTimestamp is null", "bornTimestamp", 0);
+    return tern_fail(err, TERN_EMISSING, "the custom field <bornTimestamp> is null", "bornTimestamp", 0);
   }
   if (at[7] >= 0) {
     tern_str_t v = cmd->ext[at[7]].val;
     r = tern_str_to_i32(v, &h->flag);
     if (r == TERN_ERANGE)
-      return tern_fail(err, TERN_ERANGE, "the custom field flag is out of range", "flag", (size_t)at[7]);
+      return tern_fail(err, TERN_ERANGE, "the custom field <flag> is out of range", "flag", (size_t)at[7]);
     if (r != 0)
-      return tern_fail(err, TERN_EPROTO, "the custom field flag is not a number", "flag", (size_t)at[7]);
+      return tern_fail(err, TERN_EPROTO, "the custom field <flag> is not a number", "flag", (size_t)at[7]);
     h->present |= TERN_HDR_REPLY_MESSAGE_REQUEST_HAS_FLAG;
   } else {
-    return tern_fail(err, TERN_EMISSING, "the custom field flag is null", "flag", 0);
+    return tern_fail(err, TERN_EMISSING, "the custom field <flag> is null", "flag", 0);
   }
   if (at[8] >= 0) {
     tern_str_t v = cmd->ext[at[8]].val;
@@ -5294,9 +5294,9 @@ int tern_hdr_reply_message_request_decode(const tern_cmd_t *cmd, tern_hdr_reply_
     tern_str_t v = cmd->ext[at[9]].val;
     r = tern_str_to_i32(v, &h->reconsume_times);
     if (r == TERN_ERANGE)
-      return tern_fail(err, TERN_ERANGE, "the custom field reconsumeTimes is out of range", "reconsumeTimes", (size_t)at[9]);
+      return tern_fail(err, TERN_ERANGE, "the custom field <reconsumeTimes> is out of range", "reconsumeTimes", (size_t)at[9]);
     if (r != 0)
-      return tern_fail(err, TERN_EPROTO, "the custom field reconsumeTimes is not a number", "reconsumeTimes", (size_t)at[9]);
+      return tern_fail(err, TERN_EPROTO, "the custom field <reconsumeTimes> is not a number", "reconsumeTimes", (size_t)at[9]);
     h->present |= TERN_HDR_REPLY_MESSAGE_REQUEST_HAS_RECONSUME_TIMES;
   }
   if (at[10] >= 0) {
@@ -5309,25 +5309,25 @@ int tern_hdr_reply_message_request_decode(const tern_cmd_t *cmd, tern_hdr_reply_
     h->born_host = v;
     h->present |= TERN_HDR_REPLY_MESSAGE_REQUEST_HAS_BORN_HOST;
   } else {
-    return tern_fail(err, TERN_EMISSING, "the custom field bornHost is null", "bornHost", 0);
+    return tern_fail(err, TERN_EMISSING, "the custom field <bornHost> is null", "bornHost", 0);
   }
   if (at[12] >= 0) {
     tern_str_t v = cmd->ext[at[12]].val;
     h->store_host = v;
     h->present |= TERN_HDR_REPLY_MESSAGE_REQUEST_HAS_STORE_HOST;
   } else {
-    return tern_fail(err, TERN_EMISSING, "the custom field storeHost is null", "storeHost", 0);
+    return tern_fail(err, TERN_EMISSING, "the custom field <storeHost> is null", "storeHost", 0);
   }
   if (at[13] >= 0) {
     tern_str_t v = cmd->ext[at[13]].val;
     r = tern_str_to_i64(v, &h->store_timestamp);
     if (r == TERN_ERANGE)
-      return tern_fail(err, TERN_ERANGE, "the custom field storeTimestamp is out of range", "storeTimestamp", (size_t)at[13]);
+      return tern_fail(err, TERN_ERANGE, "the custom field <storeTimestamp> is out of range", "storeTimestamp", (size_t)at[13]);
     if (r != 0)
-      return tern_fail(err, TERN_EPROTO, "the custom field storeTimestamp is not a number", "storeTimestamp", (size_t)at[13]);
+      return tern_fail(err, TERN_EPROTO, "the custom field <storeTimestamp> is not a number", "storeTimestamp", (size_t)at[13]);
     h->present |= TERN_HDR_REPLY_MESSAGE_REQUEST_HAS_STORE_TIMESTAMP;
   } else {
-    return tern_fail(err, TERN_EMISSING, "the custom field storeTimestamp is null", "storeTimestamp", 0);
+    return tern_fail(err, TERN_EMISSING, "the custom field <storeTimestamp> is null", "storeTimestamp", 0);
   }
   if (at[14] >= 0) {
     tern_str_t v = cmd->ext[at[14]].val;
@@ -5463,22 +5463,22 @@ int tern_hdr_reset_offset_request_decode(const tern_cmd_t *cmd, tern_hdr_reset_o
     h->group = v;
     h->present |= TERN_HDR_RESET_OFFSET_REQUEST_HAS_GROUP;
   } else {
-    return tern_fail(err, TERN_EMISSING, "the custom field group is null", "group", 0);
+    return tern_fail(err, TERN_EMISSING, "the custom field <group> is null", "group", 0);
   }
   if (at[1] >= 0) {
     tern_str_t v = cmd->ext[at[1]].val;
     h->topic = v;
     h->present |= TERN_HDR_RESET_OFFSET_REQUEST_HAS_TOPIC;
   } else {
-    return tern_fail(err, TERN_EMISSING, "the custom field topic is null", "topic", 0);
+    return tern_fail(err, TERN_EMISSING, "the custom field <topic> is null", "topic", 0);
   }
   if (at[2] >= 0) {
     tern_str_t v = cmd->ext[at[2]].val;
     r = tern_str_to_i32(v, &h->queue_id);
     if (r == TERN_ERANGE)
-      return tern_fail(err, TERN_ERANGE, "the custom field queueId is out of range", "queueId", (size_t)at[2]);
+      return tern_fail(err, TERN_ERANGE, "the custom field <queueId> is out of range", "queueId", (size_t)at[2]);
     if (r != 0)
-      return tern_fail(err, TERN_EPROTO, "the custom field queueId is not a number", "queueId", (size_t)at[2]);
+      return tern_fail(err, TERN_EPROTO, "the custom field <queueId> is not a number", "queueId", (size_t)at[2]);
     h->present |= TERN_HDR_RESET_OFFSET_REQUEST_HAS_QUEUE_ID;
   } else {
     h->queue_id = -1;
@@ -5487,28 +5487,28 @@ int tern_hdr_reset_offset_request_decode(const tern_cmd_t *cmd, tern_hdr_reset_o
     tern_str_t v = cmd->ext[at[3]].val;
     r = tern_str_to_i64(v, &h->offset);
     if (r == TERN_ERANGE)
-      return tern_fail(err, TERN_ERANGE, "the custom field offset is out of range", "offset", (size_t)at[3]);
+      return tern_fail(err, TERN_ERANGE, "the custom field <offset> is out of range", "offset", (size_t)at[3]);
     if (r != 0)
-      return tern_fail(err, TERN_EPROTO, "the custom field offset is not a number", "offset", (size_t)at[3]);
+      return tern_fail(err, TERN_EPROTO, "the custom field <offset> is not a number", "offset", (size_t)at[3]);
     h->present |= TERN_HDR_RESET_OFFSET_REQUEST_HAS_OFFSET;
   }
   if (at[4] >= 0) {
     tern_str_t v = cmd->ext[at[4]].val;
     r = tern_str_to_i64(v, &h->timestamp);
     if (r == TERN_ERANGE)
-      return tern_fail(err, TERN_ERANGE, "the custom field timestamp is out of range", "timestamp", (size_t)at[4]);
+      return tern_fail(err, TERN_ERANGE, "the custom field <timestamp> is out of range", "timestamp", (size_t)at[4]);
     if (r != 0)
-      return tern_fail(err, TERN_EPROTO, "the custom field timestamp is not a number", "timestamp", (size_t)at[4]);
+      return tern_fail(err, TERN_EPROTO, "the custom field <timestamp> is not a number", "timestamp", (size_t)at[4]);
     h->present |= TERN_HDR_RESET_OFFSET_REQUEST_HAS_TIMESTAMP;
   } else {
-    return tern_fail(err, TERN_EMISSING, "the custom field timestamp is null", "timestamp", 0);
+    return tern_fail(err, TERN_EMISSING, "the custom field <timestamp> is null", "timestamp", 0);
   }
   if (at[5] >= 0) {
     tern_str_t v = cmd->ext[at[5]].val;
     h->is_force = tern_str_to_bool(v);
     h->present |= TERN_HDR_RESET_OFFSET_REQUEST_HAS_IS_FORCE;
   } else {
-    return tern_fail(err, TERN_EMISSING, "the custom field isForce is null", "isForce", 0);
+    return tern_fail(err, TERN_EMISSING, "the custom field <isForce> is null", "isForce", 0);
   }
   if (at[6] >= 0) {
     tern_str_t v = cmd->ext[at[6]].val;
@@ -5624,29 +5624,29 @@ int tern_hdr_search_offset_request_decode(const tern_cmd_t *cmd, tern_hdr_search
     h->topic = v;
     h->present |= TERN_HDR_SEARCH_OFFSET_REQUEST_HAS_TOPIC;
   } else {
-    return tern_fail(err, TERN_EMISSING, "the custom field topic is null", "topic", 0);
+    return tern_fail(err, TERN_EMISSING, "the custom field <topic> is null", "topic", 0);
   }
   if (at[1] >= 0) {
     tern_str_t v = cmd->ext[at[1]].val;
     r = tern_str_to_i32(v, &h->queue_id);
     if (r == TERN_ERANGE)
-      return tern_fail(err, TERN_ERANGE, "the custom field queueId is out of range", "queueId", (size_t)at[1]);
+      return tern_fail(err, TERN_ERANGE, "the custom field <queueId> is out of range", "queueId", (size_t)at[1]);
     if (r != 0)
-      return tern_fail(err, TERN_EPROTO, "the custom field queueId is not a number", "queueId", (size_t)at[1]);
+      return tern_fail(err, TERN_EPROTO, "the custom field <queueId> is not a number", "queueId", (size_t)at[1]);
     h->present |= TERN_HDR_SEARCH_OFFSET_REQUEST_HAS_QUEUE_ID;
   } else {
-    return tern_fail(err, TERN_EMISSING, "the custom field queueId is null", "queueId", 0);
+    return tern_fail(err, TERN_EMISSING, "the custom field <queueId> is null", "queueId", 0);
   }
   if (at[2] >= 0) {
     tern_str_t v = cmd->ext[at[2]].val;
     r = tern_str_to_i64(v, &h->timestamp);
     if (r == TERN_ERANGE)
-      return tern_fail(err, TERN_ERANGE, "the custom field timestamp is out of range", "timestamp", (size_t)at[2]);
+      return tern_fail(err, TERN_ERANGE, "the custom field <timestamp> is out of range", "timestamp", (size_t)at[2]);
     if (r != 0)
-      return tern_fail(err, TERN_EPROTO, "the custom field timestamp is not a number", "timestamp", (size_t)at[2]);
+      return tern_fail(err, TERN_EPROTO, "the custom field <timestamp> is not a number", "timestamp", (size_t)at[2]);
     h->present |= TERN_HDR_SEARCH_OFFSET_REQUEST_HAS_TIMESTAMP;
   } else {
-    return tern_fail(err, TERN_EMISSING, "the custom field timestamp is null", "timestamp", 0);
+    return tern_fail(err, TERN_EMISSING, "the custom field <timestamp> is null", "timestamp", 0);
   }
   if (at[3] >= 0) {
     tern_str_t v = cmd->ext[at[3]].val;
@@ -5744,12 +5744,12 @@ int tern_hdr_search_offset_response_decode(const tern_cmd_t *cmd, tern_hdr_searc
     tern_str_t v = cmd->ext[at[0]].val;
     r = tern_str_to_i64(v, &h->offset);
     if (r == TERN_ERANGE)
-      return tern_fail(err, TERN_ERANGE, "the custom field offset is out of range", "offset", (size_t)at[0]);
+      return tern_fail(err, TERN_ERANGE, "the custom field <offset> is out of range", "offset", (size_t)at[0]);
     if (r != 0)
-      return tern_fail(err, TERN_EPROTO, "the custom field offset is not a number", "offset", (size_t)at[0]);
+      return tern_fail(err, TERN_EPROTO, "the custom field <offset> is not a number", "offset", (size_t)at[0]);
     h->present |= TERN_HDR_SEARCH_OFFSET_RESPONSE_HAS_OFFSET;
   } else {
-    return tern_fail(err, TERN_EMISSING, "the custom field offset is null", "offset", 0);
+    return tern_fail(err, TERN_EMISSING, "the custom field <offset> is null", "offset", 0);
   }
   return 0;
 }
@@ -5842,76 +5842,76 @@ int tern_hdr_send_message_request_decode(const tern_cmd_t *cmd, tern_hdr_send_me
     h->producer_group = v;
     h->present |= TERN_HDR_SEND_MESSAGE_REQUEST_HAS_PRODUCER_GROUP;
   } else {
-    return tern_fail(err, TERN_EMISSING, "the custom field producerGroup is null", "producerGroup", 0);
+    return tern_fail(err, TERN_EMISSING, "the custom field <producerGroup> is null", "producerGroup", 0);
   }
   if (at[1] >= 0) {
     tern_str_t v = cmd->ext[at[1]].val;
     h->topic = v;
     h->present |= TERN_HDR_SEND_MESSAGE_REQUEST_HAS_TOPIC;
   } else {
-    return tern_fail(err, TERN_EMISSING, "the custom field topic is null", "topic", 0);
+    return tern_fail(err, TERN_EMISSING, "the custom field <topic> is null", "topic", 0);
   }
   if (at[2] >= 0) {
     tern_str_t v = cmd->ext[at[2]].val;
     h->default_topic = v;
     h->present |= TERN_HDR_SEND_MESSAGE_REQUEST_HAS_DEFAULT_TOPIC;
   } else {
-    return tern_fail(err, TERN_EMISSING, "the custom field defaultTopic is null", "defaultTopic", 0);
+    return tern_fail(err, TERN_EMISSING, "the custom field <defaultTopic> is null", "defaultTopic", 0);
   }
   if (at[3] >= 0) {
     tern_str_t v = cmd->ext[at[3]].val;
     r = tern_str_to_i32(v, &h->default_topic_queue_nums);
     if (r == TERN_ERANGE)
-      return tern_fail(err, TERN_ERANGE, "the custom field defaultTopicQueueNums is out of range", "defaultTopicQueueNums", (size_t)at[3]);
+      return tern_fail(err, TERN_ERANGE, "the custom field <defaultTopicQueueNums> is out of range", "defaultTopicQueueNums", (size_t)at[3]);
     if (r != 0)
-      return tern_fail(err, TERN_EPROTO, "the custom field defaultTopicQueueNums is not a number", "defaultTopicQueueNums", (size_t)at[3]);
+      return tern_fail(err, TERN_EPROTO, "the custom field <defaultTopicQueueNums> is not a number", "defaultTopicQueueNums", (size_t)at[3]);
     h->present |= TERN_HDR_SEND_MESSAGE_REQUEST_HAS_DEFAULT_TOPIC_QUEUE_NUMS;
   } else {
-    return tern_fail(err, TERN_EMISSING, "the custom field defaultTopicQueueNums is null", "defaultTopicQueueNums", 0);
+    return tern_fail(err, TERN_EMISSING, "the custom field <defaultTopicQueueNums> is null", "defaultTopicQueueNums", 0);
   }
   if (at[4] >= 0) {
     tern_str_t v = cmd->ext[at[4]].val;
     r = tern_str_to_i32(v, &h->queue_id);
     if (r == TERN_ERANGE)
-      return tern_fail(err, TERN_ERANGE, "the custom field queueId is out of range", "queueId", (size_t)at[4]);
+      return tern_fail(err, TERN_ERANGE, "the custom field <queueId> is out of range", "queueId", (size_t)at[4]);
     if (r != 0)
-      return tern_fail(err, TERN_EPROTO, "the custom field queueId is not a number", "queueId", (size_t)at[4]);
+      return tern_fail(err, TERN_EPROTO, "the custom field <queueId> is not a number", "queueId", (size_t)at[4]);
     h->present |= TERN_HDR_SEND_MESSAGE_REQUEST_HAS_QUEUE_ID;
   } else {
-    return tern_fail(err, TERN_EMISSING, "the custom field queueId is null", "queueId", 0);
+    return tern_fail(err, TERN_EMISSING, "the custom field <queueId> is null", "queueId", 0);
   }
   if (at[5] >= 0) {
     tern_str_t v = cmd->ext[at[5]].val;
     r = tern_str_to_i32(v, &h->sys_flag);
     if (r == TERN_ERANGE)
-      return tern_fail(err, TERN_ERANGE, "the custom field sysFlag is out of range", "sysFlag", (size_t)at[5]);
+      return tern_fail(err, TERN_ERANGE, "the custom field <sysFlag> is out of range", "sysFlag", (size_t)at[5]);
     if (r != 0)
-      return tern_fail(err, TERN_EPROTO, "the custom field sysFlag is not a number", "sysFlag", (size_t)at[5]);
+      return tern_fail(err, TERN_EPROTO, "the custom field <sysFlag> is not a number", "sysFlag", (size_t)at[5]);
     h->present |= TERN_HDR_SEND_MESSAGE_REQUEST_HAS_SYS_FLAG;
   } else {
-    return tern_fail(err, TERN_EMISSING, "the custom field sysFlag is null", "sysFlag", 0);
+    return tern_fail(err, TERN_EMISSING, "the custom field <sysFlag> is null", "sysFlag", 0);
   }
   if (at[6] >= 0) {
     tern_str_t v = cmd->ext[at[6]].val;
     r = tern_str_to_i64(v, &h->born_timestamp);
     if (r == TERN_ERANGE)
-      return tern_fail(err, TERN_ERANGE, "the custom field bornTimestamp is out of range", "bornTimestamp", (size_t)at[6]);
+      return tern_fail(err, TERN_ERANGE, "the custom field <bornTimestamp> is out of range", "bornTimestamp", (size_t)at[6]);
     if (r != 0)
-      return tern_fail(err, TERN_EPROTO, "the custom field bornTimestamp is not a number", "bornTimestamp", (size_t)at[6]);
+      return tern_fail(err, TERN_EPROTO, "the custom field <bornTimestamp> is not a number", "bornTimestamp", (size_t)at[6]);
     h->present |= TERN_HDR_SEND_MESSAGE_REQUEST_HAS_BORN_TIMESTAMP;
   } else {
-    return tern_fail(err, TERN_EMISSING, "the custom field bornTimestamp is null", "bornTimestamp", 0);
+    return tern_fail(err, TERN_EMISSING, "the custom field <bornTimestamp> is null", "bornTimestamp", 0);
   }
   if (at[7] >= 0) {
     tern_str_t v = cmd->ext[at[7]].val;
     r = tern_str_to_i32(v, &h->flag);
     if (r == TERN_ERANGE)
-      return tern_fail(err, TERN_ERANGE, "the custom field flag is out of range", "flag", (size_t)at[7]);
+      return tern_fail(err, TERN_ERANGE, "the custom field <flag> is out of range", "flag", (size_t)at[7]);
     if (r != 0)
-      return tern_fail(err, TERN_EPROTO, "the custom field flag is not a number", "flag", (size_t)at[7]);
+      return tern_fail(err, TERN_EPROTO, "the custom field <flag> is not a number", "flag", (size_t)at[7]);
     h->present |= TERN_HDR_SEND_MESSAGE_REQUEST_HAS_FLAG;
   } else {
-    return tern_fail(err, TERN_EMISSING, "the custom field flag is null", "flag", 0);
+    return tern_fail(err, TERN_EMISSING, "the custom field <flag> is null", "flag", 0);
   }
   if (at[8] >= 0) {
     tern_str_t v = cmd->ext[at[8]].val;
@@ -5922,9 +5922,9 @@ int tern_hdr_send_message_request_decode(const tern_cmd_t *cmd, tern_hdr_send_me
     tern_str_t v = cmd->ext[at[9]].val;
     r = tern_str_to_i32(v, &h->reconsume_times);
     if (r == TERN_ERANGE)
-      return tern_fail(err, TERN_ERANGE, "the custom field reconsumeTimes is out of range", "reconsumeTimes", (size_t)at[9]);
+      return tern_fail(err, TERN_ERANGE, "the custom field <reconsumeTimes> is out of range", "reconsumeTimes", (size_t)at[9]);
     if (r != 0)
-      return tern_fail(err, TERN_EPROTO, "the custom field reconsumeTimes is not a number", "reconsumeTimes", (size_t)at[9]);
+      return tern_fail(err, TERN_EPROTO, "the custom field <reconsumeTimes> is not a number", "reconsumeTimes", (size_t)at[9]);
     h->present |= TERN_HDR_SEND_MESSAGE_REQUEST_HAS_RECONSUME_TIMES;
   } else {
     h->reconsume_times = 0;
@@ -5947,9 +5947,9 @@ int tern_hdr_send_message_request_decode(const tern_cmd_t *cmd, tern_hdr_send_me
     tern_str_t v = cmd->ext[at[12]].val;
     r = tern_str_to_i32(v, &h->max_reconsume_times);
     if (r == TERN_ERANGE)
-      return tern_fail(err, TERN_ERANGE, "the custom field maxReconsumeTimes is out of range", "maxReconsumeTimes", (size_t)at[12]);
+      return tern_fail(err, TERN_ERANGE, "the custom field <maxReconsumeTimes> is out of range", "maxReconsumeTimes", (size_t)at[12]);
     if (r != 0)
-      return tern_fail(err, TERN_EPROTO, "the custom field maxReconsumeTimes is not a number", "maxReconsumeTimes", (size_t)at[12]);
+      return tern_fail(err, TERN_EPROTO, "the custom field <maxReconsumeTimes> is not a number", "maxReconsumeTimes", (size_t)at[12]);
     h->present |= TERN_HDR_SEND_MESSAGE_REQUEST_HAS_MAX_RECONSUME_TIMES;
   }
   if (at[13] >= 0) {
@@ -6087,76 +6087,76 @@ int tern_hdr_send_message_request_v2_decode(const tern_cmd_t *cmd, tern_hdr_send
     h->producer_group = v;
     h->present |= TERN_HDR_SEND_MESSAGE_REQUEST_V2_HAS_PRODUCER_GROUP;
   } else {
-    return tern_fail(err, TERN_EMISSING, "the custom field a is null", "a", 0);
+    return tern_fail(err, TERN_EMISSING, "the custom field <a> is null", "a", 0);
   }
   if (at[1] >= 0) {
     tern_str_t v = cmd->ext[at[1]].val;
     h->topic = v;
     h->present |= TERN_HDR_SEND_MESSAGE_REQUEST_V2_HAS_TOPIC;
   } else {
-    return tern_fail(err, TERN_EMISSING, "the custom field b is null", "b", 0);
+    return tern_fail(err, TERN_EMISSING, "the custom field <b> is null", "b", 0);
   }
   if (at[2] >= 0) {
     tern_str_t v = cmd->ext[at[2]].val;
     h->default_topic = v;
     h->present |= TERN_HDR_SEND_MESSAGE_REQUEST_V2_HAS_DEFAULT_TOPIC;
   } else {
-    return tern_fail(err, TERN_EMISSING, "the custom field c is null", "c", 0);
+    return tern_fail(err, TERN_EMISSING, "the custom field <c> is null", "c", 0);
   }
   if (at[3] >= 0) {
     tern_str_t v = cmd->ext[at[3]].val;
     r = tern_str_to_i32(v, &h->default_topic_queue_nums);
     if (r == TERN_ERANGE)
-      return tern_fail(err, TERN_ERANGE, "the custom field d is out of range", "d", (size_t)at[3]);
+      return tern_fail(err, TERN_ERANGE, "the custom field <d> is out of range", "d", (size_t)at[3]);
     if (r != 0)
-      return tern_fail(err, TERN_EPROTO, "the custom field d is not a number", "d", (size_t)at[3]);
+      return tern_fail(err, TERN_EPROTO, "the custom field <d> is not a number", "d", (size_t)at[3]);
     h->present |= TERN_HDR_SEND_MESSAGE_REQUEST_V2_HAS_DEFAULT_TOPIC_QUEUE_NUMS;
   } else {
-    return tern_fail(err, TERN_EMISSING, "the custom field d is null", "d", 0);
+    return tern_fail(err, TERN_EMISSING, "the custom field <d> is null", "d", 0);
   }
   if (at[4] >= 0) {
     tern_str_t v = cmd->ext[at[4]].val;
     r = tern_str_to_i32(v, &h->queue_id);
     if (r == TERN_ERANGE)
-      return tern_fail(err, TERN_ERANGE, "the custom field e is out of range", "e", (size_t)at[4]);
+      return tern_fail(err, TERN_ERANGE, "the custom field <e> is out of range", "e", (size_t)at[4]);
     if (r != 0)
-      return tern_fail(err, TERN_EPROTO, "the custom field e is not a number", "e", (size_t)at[4]);
+      return tern_fail(err, TERN_EPROTO, "the custom field <e> is not a number", "e", (size_t)at[4]);
     h->present |= TERN_HDR_SEND_MESSAGE_REQUEST_V2_HAS_QUEUE_ID;
   } else {
-    return tern_fail(err, TERN_EMISSING, "the custom field e is null", "e", 0);
+    return tern_fail(err, TERN_EMISSING, "the custom field <e> is null", "e", 0);
   }
   if (at[5] >= 0) {
     tern_str_t v = cmd->ext[at[5]].val;
     r = tern_str_to_i32(v, &h->sys_flag);
     if (r == TERN_ERANGE)
-      return tern_fail(err, TERN_ERANGE, "the custom field f is out of range", "f", (size_t)at[5]);
+      return tern_fail(err, TERN_ERANGE, "the custom field <f> is out of range", "f", (size_t)at[5]);
     if (r != 0)
-      return tern_fail(err, TERN_EPROTO, "the custom field f is not a number", "f", (size_t)at[5]);
+      return tern_fail(err, TERN_EPROTO, "the custom field <f> is not a number", "f", (size_t)at[5]);
     h->present |= TERN_HDR_SEND_MESSAGE_REQUEST_V2_HAS_SYS_FLAG;
   } else {
-    return tern_fail(err, TERN_EMISSING, "the custom field f is null", "f", 0);
+    return tern_fail(err, TERN_EMISSING, "the custom field <f> is null", "f", 0);
   }
   if (at[6] >= 0) {
     tern_str_t v = cmd->ext[at[6]].val;
     r = tern_str_to_i64(v, &h->born_timestamp);
     if (r == TERN_ERANGE)
-      return tern_fail(err, TERN_ERANGE, "the custom field g is out of range", "g", (size_t)at[6]);
+      return tern_fail(err, TERN_ERANGE, "the custom field <g> is out of range", "g", (size_t)at[6]);
     if (r != 0)
-      return tern_fail(err, TERN_EPROTO, "the custom field g is not a number", "g", (size_t)at[6]);
+      return tern_fail(err, TERN_EPROTO, "the custom field <g> is not a number", "g", (size_t)at[6]);
     h->present |= TERN_HDR_SEND_MESSAGE_REQUEST_V2_HAS_BORN_TIMESTAMP;
   } else {
-    return tern_fail(err, TERN_EMISSING, "the custom field g is null", "g", 0);
+    return tern_fail(err, TERN_EMISSING, "the custom field <g> is null", "g", 0);
   }
   if (at[7] >= 0) {
     tern_str_t v = cmd->ext[at[7]].val;
     r = tern_str_to_i32(v, &h->flag);
     if (r == TERN_ERANGE)
-      return tern_fail(err, TERN_ERANGE, "the custom field h is out of range", "h", (size_t)at[7]);
+      return tern_fail(err, TERN_ERANGE, "the custom field <h> is out of range", "h", (size_t)at[7]);
     if (r != 0)
-      return tern_fail(err, TERN_EPROTO, "the custom field h is not a number", "h", (size_t)at[7]);
+      return tern_fail(err, TERN_EPROTO, "the custom field <h> is not a number", "h", (size_t)at[7]);
     h->present |= TERN_HDR_SEND_MESSAGE_REQUEST_V2_HAS_FLAG;
   } else {
-    return tern_fail(err, TERN_EMISSING, "the custom field h is null", "h", 0);
+    return tern_fail(err, TERN_EMISSING, "the custom field <h> is null", "h", 0);
   }
   if (at[8] >= 0) {
     tern_str_t v = cmd->ext[at[8]].val;
@@ -6167,9 +6167,9 @@ int tern_hdr_send_message_request_v2_decode(const tern_cmd_t *cmd, tern_hdr_send
     tern_str_t v = cmd->ext[at[9]].val;
     r = tern_str_to_i32(v, &h->reconsume_times);
     if (r == TERN_ERANGE)
-      return tern_fail(err, TERN_ERANGE, "the custom field j is out of range", "j", (size_t)at[9]);
+      return tern_fail(err, TERN_ERANGE, "the custom field <j> is out of range", "j", (size_t)at[9]);
     if (r != 0)
-      return tern_fail(err, TERN_EPROTO, "the custom field j is not a number", "j", (size_t)at[9]);
+      return tern_fail(err, TERN_EPROTO, "the custom field <j> is not a number", "j", (size_t)at[9]);
     h->present |= TERN_HDR_SEND_MESSAGE_REQUEST_V2_HAS_RECONSUME_TIMES;
   } else {
     h->reconsume_times = 0;
@@ -6185,9 +6185,9 @@ int tern_hdr_send_message_request_v2_decode(const tern_cmd_t *cmd, tern_hdr_send
     tern_str_t v = cmd->ext[at[11]].val;
     r = tern_str_to_i32(v, &h->max_reconsume_times);
     if (r == TERN_ERANGE)
-      return tern_fail(err, TERN_ERANGE, "the custom field l is out of range", "l", (size_t)at[11]);
+      return tern_fail(err, TERN_ERANGE, "the custom field <l> is out of range", "l", (size_t)at[11]);
     if (r != 0)
-      return tern_fail(err, TERN_EPROTO, "the custom field l is not a number", "l", (size_t)at[11]);
+      return tern_fail(err, TERN_EPROTO, "the custom field <l> is not a number", "l", (size_t)at[11]);
     h->present |= TERN_HDR_SEND_MESSAGE_REQUEST_V2_HAS_MAX_RECONSUME_TIMES;
   }
   if (at[12] >= 0) {
@@ -6323,29 +6323,29 @@ int tern_hdr_send_message_response_decode(const tern_cmd_t *cmd, tern_hdr_send_m
     h->msg_id = v;
     h->present |= TERN_HDR_SEND_MESSAGE_RESPONSE_HAS_MSG_ID;
   } else {
-    return tern_fail(err, TERN_EMISSING, "the custom field msgId is null", "msgId", 0);
+    return tern_fail(err, TERN_EMISSING, "the custom field <msgId> is null", "msgId", 0);
   }
   if (at[1] >= 0) {
     tern_str_t v = cmd->ext[at[1]].val;
     r = tern_str_to_i32(v, &h->queue_id);
     if (r == TERN_ERANGE)
-      return tern_fail(err, TERN_ERANGE, "the custom field queueId is out of range", "queueId", (size_t)at[1]);
+      return tern_fail(err, TERN_ERANGE, "the custom field <queueId> is out of range", "queueId", (size_t)at[1]);
     if (r != 0)
-      return tern_fail(err, TERN_EPROTO, "the custom field queueId is not a number", "queueId", (size_t)at[1]);
+      return tern_fail(err, TERN_EPROTO, "the custom field <queueId> is not a number", "queueId", (size_t)at[1]);
     h->present |= TERN_HDR_SEND_MESSAGE_RESPONSE_HAS_QUEUE_ID;
   } else {
-    return tern_fail(err, TERN_EMISSING, "the custom field queueId is null", "queueId", 0);
+    return tern_fail(err, TERN_EMISSING, "the custom field <queueId> is null", "queueId", 0);
   }
   if (at[2] >= 0) {
     tern_str_t v = cmd->ext[at[2]].val;
     r = tern_str_to_i64(v, &h->queue_offset);
     if (r == TERN_ERANGE)
-      return tern_fail(err, TERN_ERANGE, "the custom field queueOffset is out of range", "queueOffset", (size_t)at[2]);
+      return tern_fail(err, TERN_ERANGE, "the custom field <queueOffset> is out of range", "queueOffset", (size_t)at[2]);
     if (r != 0)
-      return tern_fail(err, TERN_EPROTO, "the custom field queueOffset is not a number", "queueOffset", (size_t)at[2]);
+      return tern_fail(err, TERN_EPROTO, "the custom field <queueOffset> is not a number", "queueOffset", (size_t)at[2]);
     h->present |= TERN_HDR_SEND_MESSAGE_RESPONSE_HAS_QUEUE_OFFSET;
   } else {
-    return tern_fail(err, TERN_EMISSING, "the custom field queueOffset is null", "queueOffset", 0);
+    return tern_fail(err, TERN_EMISSING, "the custom field <queueOffset> is null", "queueOffset", 0);
   }
   if (at[3] >= 0) {
     tern_str_t v = cmd->ext[at[3]].val;
@@ -6428,32 +6428,32 @@ int tern_hdr_un_register_broker_request_decode(const tern_cmd_t *cmd, tern_hdr_u
     h->broker_name = v;
     h->present |= TERN_HDR_UN_REGISTER_BROKER_REQUEST_HAS_BROKER_NAME;
   } else {
-    return tern_fail(err, TERN_EMISSING, "the custom field brokerName is null", "brokerName", 0);
+    return tern_fail(err, TERN_EMISSING, "the custom field <brokerName> is null", "brokerName", 0);
   }
   if (at[1] >= 0) {
     tern_str_t v = cmd->ext[at[1]].val;
     h->broker_addr = v;
     h->present |= TERN_HDR_UN_REGISTER_BROKER_REQUEST_HAS_BROKER_ADDR;
   } else {
-    return tern_fail(err, TERN_EMISSING, "the custom field brokerAddr is null", "brokerAddr", 0);
+    return tern_fail(err, TERN_EMISSING, "the custom field <brokerAddr> is null", "brokerAddr", 0);
   }
   if (at[2] >= 0) {
     tern_str_t v = cmd->ext[at[2]].val;
     h->cluster_name = v;
     h->present |= TERN_HDR_UN_REGISTER_BROKER_REQUEST_HAS_CLUSTER_NAME;
   } else {
-    return tern_fail(err, TERN_EMISSING, "the custom field clusterName is null", "clusterName", 0);
+    return tern_fail(err, TERN_EMISSING, "the custom field <clusterName> is null", "clusterName", 0);
   }
   if (at[3] >= 0) {
     tern_str_t v = cmd->ext[at[3]].val;
     r = tern_str_to_i64(v, &h->broker_id);
     if (r == TERN_ERANGE)
-      return tern_fail(err, TERN_ERANGE, "the custom field brokerId is out of range", "brokerId", (size_t)at[3]);
+      return tern_fail(err, TERN_ERANGE, "the custom field <brokerId> is out of range", "brokerId", (size_t)at[3]);
     if (r != 0)
-      return tern_fail(err, TERN_EPROTO, "the custom field brokerId is not a number", "brokerId", (size_t)at[3]);
+      return tern_fail(err, TERN_EPROTO, "the custom field <brokerId> is not a number", "brokerId", (size_t)at[3]);
     h->present |= TERN_HDR_UN_REGISTER_BROKER_REQUEST_HAS_BROKER_ID;
   } else {
-    return tern_fail(err, TERN_EMISSING, "the custom field brokerId is null", "brokerId", 0);
+    return tern_fail(err, TERN_EMISSING, "the custom field <brokerId> is null", "brokerId", 0);
   }
   return 0;
 }
@@ -6523,7 +6523,7 @@ int tern_hdr_unregister_client_request_decode(const tern_cmd_t *cmd, tern_hdr_un
     h->client_id = v;
     h->present |= TERN_HDR_UNREGISTER_CLIENT_REQUEST_HAS_CLIENT_ID;
   } else {
-    return tern_fail(err, TERN_EMISSING, "the custom field clientID is null", "clientID", 0);
+    return tern_fail(err, TERN_EMISSING, "the custom field <clientID> is null", "clientID", 0);
   }
   if (at[1] >= 0) {
     tern_str_t v = cmd->ext[at[1]].val;
@@ -6658,36 +6658,36 @@ int tern_hdr_update_consumer_offset_request_decode(const tern_cmd_t *cmd, tern_h
     h->consumer_group = v;
     h->present |= TERN_HDR_UPDATE_CONSUMER_OFFSET_REQUEST_HAS_CONSUMER_GROUP;
   } else {
-    return tern_fail(err, TERN_EMISSING, "the custom field consumerGroup is null", "consumerGroup", 0);
+    return tern_fail(err, TERN_EMISSING, "the custom field <consumerGroup> is null", "consumerGroup", 0);
   }
   if (at[1] >= 0) {
     tern_str_t v = cmd->ext[at[1]].val;
     h->topic = v;
     h->present |= TERN_HDR_UPDATE_CONSUMER_OFFSET_REQUEST_HAS_TOPIC;
   } else {
-    return tern_fail(err, TERN_EMISSING, "the custom field topic is null", "topic", 0);
+    return tern_fail(err, TERN_EMISSING, "the custom field <topic> is null", "topic", 0);
   }
   if (at[2] >= 0) {
     tern_str_t v = cmd->ext[at[2]].val;
     r = tern_str_to_i32(v, &h->queue_id);
     if (r == TERN_ERANGE)
-      return tern_fail(err, TERN_ERANGE, "the custom field queueId is out of range", "queueId", (size_t)at[2]);
+      return tern_fail(err, TERN_ERANGE, "the custom field <queueId> is out of range", "queueId", (size_t)at[2]);
     if (r != 0)
-      return tern_fail(err, TERN_EPROTO, "the custom field queueId is not a number", "queueId", (size_t)at[2]);
+      return tern_fail(err, TERN_EPROTO, "the custom field <queueId> is not a number", "queueId", (size_t)at[2]);
     h->present |= TERN_HDR_UPDATE_CONSUMER_OFFSET_REQUEST_HAS_QUEUE_ID;
   } else {
-    return tern_fail(err, TERN_EMISSING, "the custom field queueId is null", "queueId", 0);
+    return tern_fail(err, TERN_EMISSING, "the custom field <queueId> is null", "queueId", 0);
   }
   if (at[3] >= 0) {
     tern_str_t v = cmd->ext[at[3]].val;
     r = tern_str_to_i64(v, &h->commit_offset);
     if (r == TERN_ERANGE)
-      return tern_fail(err, TERN_ERANGE, "the custom field commitOffset is out of range", "commitOffset", (size_t)at[3]);
+      return tern_fail(err, TERN_ERANGE, "the custom field <commitOffset> is out of range", "commitOffset", (size_t)at[3]);
     if (r != 0)
-      return tern_fail(err, TERN_EPROTO, "the custom field commitOffset is not a number", "commitOffset", (size_t)at[3]);
+      return tern_fail(err, TERN_EPROTO, "the custom field <commitOffset> is not a number", "commitOffset", (size_t)at[3]);
     h->present |= TERN_HDR_UPDATE_CONSUMER_OFFSET_REQUEST_HAS_COMMIT_OFFSET;
   } else {
-    return tern_fail(err, TERN_EMISSING, "the custom field commitOffset is null", "commitOffset", 0);
+    return tern_fail(err, TERN_EMISSING, "the custom field <commitOffset> is null", "commitOffset", 0);
   }
   if (at[4] >= 0) {
     tern_str_t v = cmd->ext[at[4]].val;
@@ -6806,12 +6806,12 @@ int tern_hdr_view_message_request_decode(const tern_cmd_t *cmd, tern_hdr_view_me
     tern_str_t v = cmd->ext[at[1]].val;
     r = tern_str_to_i64(v, &h->offset);
     if (r == TERN_ERANGE)
-      return tern_fail(err, TERN_ERANGE, "the custom field offset is out of range", "offset", (size_t)at[1]);
+      return tern_fail(err, TERN_ERANGE, "the custom field <offset> is out of range", "offset", (size_t)at[1]);
     if (r != 0)
-      return tern_fail(err, TERN_EPROTO, "the custom field offset is not a number", "offset", (size_t)at[1]);
+      return tern_fail(err, TERN_EPROTO, "the custom field <offset> is not a number", "offset", (size_t)at[1]);
     h->present |= TERN_HDR_VIEW_MESSAGE_REQUEST_HAS_OFFSET;
   } else {
-    return tern_fail(err, TERN_EMISSING, "the custom field offset is null", "offset", 0);
+    return tern_fail(err, TERN_EMISSING, "the custom field <offset> is null", "offset", 0);
   }
   return 0;
 }
@@ -6885,7 +6885,7 @@ int tern_hdr_wipe_write_perm_of_broker_request_decode(const tern_cmd_t *cmd, ter
     h->broker_name = v;
     h->present |= TERN_HDR_WIPE_WRITE_PERM_OF_BROKER_REQUEST_HAS_BROKER_NAME;
   } else {
-    return tern_fail(err, TERN_EMISSING, "the custom field brokerName is null", "brokerName", 0);
+    return tern_fail(err, TERN_EMISSING, "the custom field <brokerName> is null", "brokerName", 0);
   }
   return 0;
 }
@@ -6935,12 +6935,12 @@ int tern_hdr_wipe_write_perm_of_broker_response_decode(const tern_cmd_t *cmd, te
     tern_str_t v = cmd->ext[at[0]].val;
     r = tern_str_to_i32(v, &h->wipe_topic_count);
     if (r == TERN_ERANGE)
-      return tern_fail(err, TERN_ERANGE, "the custom field wipeTopicCount is out of range", "wipeTopicCount", (size_t)at[0]);
+      return tern_fail(err, TERN_ERANGE, "the custom field <wipeTopicCount> is out of range", "wipeTopicCount", (size_t)at[0]);
     if (r != 0)
-      return tern_fail(err, TERN_EPROTO, "the custom field wipeTopicCount is not a number", "wipeTopicCount", (size_t)at[0]);
+      return tern_fail(err, TERN_EPROTO, "the custom field <wipeTopicCount> is not a number", "wipeTopicCount", (size_t)at[0]);
     h->present |= TERN_HDR_WIPE_WRITE_PERM_OF_BROKER_RESPONSE_HAS_WIPE_TOPIC_COUNT;
   } else {
-    return tern_fail(err, TERN_EMISSING, "the custom field wipeTopicCount is null", "wipeTopicCount", 0);
+    return tern_fail(err, TERN_EMISSING, "the custom field <wipeTopicCount> is null", "wipeTopicCount", 0);
   }
   return 0;
 }

@@ -142,7 +142,7 @@ TEST(missing_required_field_is_named) {
       tern_arena_free(&a);
       if (r != TERN_EMISSING) TERN__FAIL("%s without %s: got %d", hi->java, f->key, r);
       ASSERT_STREQ(err.field, f->key);
-      snprintf(reason, sizeof reason, "the custom field %s is null", f->key);
+      snprintf(reason, sizeof reason, "the custom field <%s> is null", f->key);
       ASSERT_STREQ(err.reason, reason);
       checked++;
     }

@@ -274,7 +274,7 @@ TEST(dispatch_returns_the_decoder_error) {
   add("acceptStandardJsonOnly", "true");
   ASSERT_EQ(tern_namesrv_dispatch(&n, NULL, CONN, &g_req, &err), TERN_EMISSING);
   ASSERT_STREQ(err.field, "topic");
-  ASSERT_STREQ(err.reason, "the custom field topic is null");
+  ASSERT_STREQ(err.reason, "the custom field <topic> is null");
   ASSERT_EQ(seen.which, 0); /* the handler never ran */
   add("topic", "TopicTest");
   ASSERT_OK(tern_namesrv_dispatch(&n, NULL, CONN, &g_req, &err));
