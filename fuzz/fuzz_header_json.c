@@ -83,16 +83,32 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     bool written = known != NULL || c1.language_name.n > 0;
     check(written ? c2.language == c1.language : c2.language == TERN_LANG_JAVA);
     check(tern_cmd_encode(&c2, &b2) == 0);
-    check(b1.len == b2.len && memcmp(b1.p, b2.p, b1.len) == 0);
+    /* Same bytes again, except when the language could not be written and
+     * the reader's default (JAVA) now is; then the next round must be stable. */
+    if (written) {
+      check(b1.len == b2.len && memcmp(b1.p, b2.p, b1.len) == 0);
+    } else {
+      tern_buf_t b3;
+      tern_buf_init(&b3, 0);
+      tern_arena_reset(&a1);
+      check(decode(b2.p, b2.len, &c3, &a1, &err) == 0);
+      check(tern_cmd_encode(&c3, &b3) == 0);
+      check(b3.len == b2.len && memcmp(b3.p, b2.p, b2.len) == 0);
+      tern_buf_free(&b3);
+      c1 = c3; /* a1 was reset: continue with the stable copy */
+    }
     /* The same command also survives the binary form when it fits a short code. */
     if (c1.code >= INT16_MIN && c1.code <= INT16_MAX && c1.version >= INT16_MIN && c1.version <= INT16_MAX) {
-      tern_buf_reset(&b2);
+      /* A fresh buffer: c1's strings may point into b2. */
+      tern_buf_t bb;
+      tern_buf_init(&bb, 0);
       c1.serialize_type = TERN_SER_ROCKETMQ;
-      if (tern_cmd_encode(&c1, &b2) == 0) {
+      if (tern_cmd_encode(&c1, &bb) == 0) {
         tern_arena_reset(&a2);
-        check(decode(b2.p, b2.len, &c3, &a2, &err) == 0);
+        check(decode(bb.p, bb.len, &c3, &a2, &err) == 0);
         same_fields(&c1, &c3, true);
       }
+      tern_buf_free(&bb);
     }
   } else {
     check(err.reason != NULL);
