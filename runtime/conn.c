@@ -262,7 +262,11 @@ int tern_conn_request(tern_conn_t *c, tern_cmd_t *req, uint32_t timeout_ms, tern
   req->opaque = tern_next_opaque();
   req->flag &= ~TERN_FLAG_RESPONSE;
   if (!(req->flag & TERN_FLAG_ONEWAY)) {
-    uint64_t deadline = uv_now(l->uv) + timeout_ms;
+    uint64_t deadline;
+    /* The loop's cached time may be stale (a blocking client's loop sleeps
+     * between calls): refresh it so the timeout counts from now. */
+    uv_update_time(l->uv);
+    deadline = uv_now(l->uv) + timeout_ms;
     if (!cb) return TERN_EINVAL;
     e = tern_pending_add(&l->pending, req->opaque, deadline);
     if (!e) return TERN_ENOMEM;

@@ -291,8 +291,16 @@ TEST(blocking_client) {
 
   ASSERT_OK(tern_sync_open(&sc, addr, NULL));
   tern_cmd_init(&req);
-  req.code = FX_SILENT;
-  ASSERT_EQ(tern_sync_call(&sc, &req, 100, &resp, &a), TERN_ETIMEDOUT);
+  req.code = FX_ECHO;
+  ASSERT_OK(tern_sync_call(&sc, &req, 1000, &resp, &a));
+  fx_sleep_ms(300); /* the client's loop is idle meanwhile: its cached time goes stale */
+  {
+    uint64_t t0 = uv_hrtime();
+    tern_cmd_init(&req);
+    req.code = FX_SILENT;
+    ASSERT_EQ(tern_sync_call(&sc, &req, 200, &resp, &a), TERN_ETIMEDOUT);
+    ASSERT((uv_hrtime() - t0) / 1000000 >= 190); /* counted from the call, not from the stale time */
+  }
   tern_cmd_init(&req);
   req.code = FX_ECHO;
   req.flag = TERN_FLAG_ONEWAY;
@@ -302,7 +310,7 @@ TEST(blocking_client) {
   ASSERT_OK(tern_sync_call(&sc, &req, 3000, &resp, &a));
   ASSERT_EQ(resp.code, TERN_RESP_REQUEST_CODE_NOT_SUPPORTED);
   tern_sync_close(&sc);
-  ASSERT_EQ(atomic_load(&fx.requests), 4);
+  ASSERT_EQ(atomic_load(&fx.requests), 5);
   tern_arena_free(&a);
   fx_stop(&fx);
 }
