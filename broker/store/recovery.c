@@ -131,7 +131,7 @@ int store_recover(tern_store_t *s, tern_err_t *err) {
     mfile_t *cf = fq_find(q, end);
     int64_t file_end = (cf ? cf->from + cf->size : end);
     if (cut) s->st_truncated = file_end - end;
-    if (scanned && (cut || end < fq_max_offset(q)))
+    if (scanned && cut)
       tern_store_logf(s, "store: commit log ends at offset %lld; cutting what follows", (long long)end);
     fq_truncate(q, end);
     /* fq_truncate leaves earlier files full; the file holding `end` now says where writing resumes */
