@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/time.h>
 #include <time.h>
 
@@ -23,12 +24,13 @@ void tern_log_set_level(tern_log_level_t level) { tern_log__level = (int)level; 
 tern_log_level_t tern_log_get_level(void) { return (tern_log_level_t)tern_log__level; }
 
 int tern_log_level_parse(const char *name) {
+  if (!name) return -1;
   for (int i = 0; i <= TERN_LOG_OFF; i++) {
     const char *a = name, *b = level_names[i];
     while (*a && *b && toupper((unsigned char)*a) == *b) a++, b++;
     if (!*a && !*b) return i;
   }
-  if (name && (strcmp(name, "warning") == 0 || strcmp(name, "WARNING") == 0)) return TERN_LOG_WARN;
+  if (strcasecmp(name, "warning") == 0) return TERN_LOG_WARN;
   return -1;
 }
 
