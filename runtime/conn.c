@@ -224,6 +224,8 @@ static void flush(tern_conn_t *c) {
     return;
   }
   c->writing = true;
+  c->loop->stats.writes++;
+  c->loop->stats.bytes_out += c->fly_bytes;
   tern_conn_ref(c); /* held by the write request */
 }
 
@@ -516,6 +518,7 @@ static void process_frames(tern_conn_t *c) {
       break;
     }
     off += (size_t)n;
+    c->loop->stats.frames_in++;
     if (handle_frame(c, &f)) break;
   }
   if (c->state != TERN_CONN_CLOSED) {
@@ -545,6 +548,7 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *b) {
   if (nread == 0) return;
   c->rlen += (size_t)nread;
   c->last_active = uv_now(c->loop->uv);
+  c->loop->stats.reads++;
   process_frames(c);
 }
 

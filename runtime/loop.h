@@ -45,9 +45,18 @@ struct tern_post {
 typedef struct tern_loop tern_loop_t;
 typedef void (*tern_signal_cb)(tern_loop_t *loop, int signum, void *arg);
 
+/* Counters of one loop's traffic (loop thread only; read them there or after the loop stopped). */
+typedef struct tern_loop_stats {
+  uint64_t reads;      /* read callbacks with data */
+  uint64_t frames_in;  /* frames dispatched */
+  uint64_t writes;     /* writev calls (one per connection per flush) */
+  uint64_t bytes_out;  /* bytes handed to those writes */
+} tern_loop_stats_t;
+
 struct tern_loop {
   uv_loop_t *uv;
   tern_net_opts_t opts;
+  tern_loop_stats_t stats;
   void *data; /* for the owner */
   /* private */
   uv_prepare_t prep;

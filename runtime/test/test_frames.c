@@ -79,6 +79,12 @@ TEST(thousand_frames_in_one_write) {
   tern_buf_free(&b);
   close(fd);
   fx_stop(&fx);
+  /* replies are batched: one writev per read batch, not one write per reply */
+  printf("  1000 requests: %llu reads, %llu writes\n", (unsigned long long)fx.loop.stats.reads,
+         (unsigned long long)fx.loop.stats.writes);
+  ASSERT_EQ(fx.loop.stats.frames_in, 1000);
+  ASSERT(fx.loop.stats.writes <= fx.loop.stats.reads);
+  ASSERT(fx.loop.stats.writes < 100);
 }
 
 static void check_closes(int port, const void *bytes, size_t n, int other_fd) {
