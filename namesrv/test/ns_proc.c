@@ -51,6 +51,7 @@ int ns_proc_start(ns_proc_t *p, const char *extra_conf) {
   p->pid = fork();
   if (p->pid < 0) return perror("fork"), -1;
   if (p->pid == 0) {
+    signal(SIGPIPE, SIG_DFL); /* as a shell would start it */
     dup2(out[1], STDOUT_FILENO);
     close(out[0]);
     close(out[1]);

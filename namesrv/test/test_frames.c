@@ -5,6 +5,7 @@
  * connection, never crash, and keep serving a bystander connection opened
  * before the abuse started. */
 #include <stdlib.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "gen/codes.h"
@@ -163,6 +164,28 @@ TEST(garbage_oversize_and_bad_headers_close_only_that_connection) {
     ASSERT_OK(abuse(port, by, junk, sizeof junk, &opaque));
   }
   close(by);
+  ASSERT(ns_proc_alive(&g_srv));
+}
+
+/* Clients that vanish with replies still to be written (the write hits a
+ * reset connection: EPIPE, never a fatal SIGPIPE). */
+TEST(clients_vanishing_mid_reply) {
+  tern_buf_t b;
+  int port = server();
+  ASSERT(port > 0);
+  tern_buf_init(&b, 0);
+  for (int i = 0; i < 40000; i++) route_req(&b, i); /* replies overflow the socket buffers */
+  for (int round = 0; round < 3; round++) {
+    int fd = ns_connect(port);
+    struct linger lg = {1, 0}; /* close with RST */
+    ASSERT(fd >= 0);
+    ASSERT_OK(ns_wire_send_all(fd, b.p, b.len));
+    usleep(20000);
+    setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+    close(fd);
+  }
+  tern_buf_free(&b);
+  usleep(50000);
   ASSERT(ns_proc_alive(&g_srv));
 }
 
