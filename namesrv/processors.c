@@ -258,7 +258,10 @@ static int register_broker(void *ctx, tern_conn_t *c, const tern_cmd_t *req,
   }
   r.topics = topics;
   r.n_topics = w->topic_config_table.n;
-  r.has_filter_list = req->body.n != 0;
+  /* As 4.9: a RegisterBrokerBody always carries the list (a missing body
+   * counts as an empty one and clears the stored servers); the pre-3.0.11
+   * path passes none and leaves them alone. */
+  r.has_filter_list = req->version >= NS_MIN_VERSION_REGISTER_BODY;
   r.filter = body.filter_server_list.v;
   r.n_filter = body.filter_server_list.n;
   r.conn = c;
