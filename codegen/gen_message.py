@@ -89,10 +89,10 @@ def lint(spec, errors):
             errors.append("%s: field %s has unknown type %r" % (rec_path, f.get("name"), t))
     if size != rec["base_size"]:
         errors.append("%s: fields add up to %d bytes but base_size says %d" % (rec_path, size, rec["base_size"]))
-    for need in ("total_size", "magic"):
-        if [f["name"] for f in rec["fields"]][:2] != ["total_size", "magic"]:
-            errors.append("%s: the first two fields must be total_size and magic" % rec_path)
-            break
+    if [f["name"] for f in rec["fields"]][:2] != ["total_size", "magic"]:
+        errors.append("%s: the first two fields must be total_size and magic" % rec_path)
+    if [f["name"] for f in rec["fields"] if f.get("type") == "bytes"] != ["body", "topic", "properties"]:
+        errors.append("%s: the variable fields must be body, topic, properties (the record struct's slices)" % rec_path)
     bpath, batch = d["message_batch"]
     bsize = sum(INT_SIZES[f["type"]] if f["type"] in INT_SIZES else INT_SIZES[f["length"]] for f in batch["fields"])
     if bsize != batch["base_size"]:
