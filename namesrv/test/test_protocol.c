@@ -724,6 +724,60 @@ TEST(reply_wire_form) {
   close(fd);
 }
 
+/* The route body byte for byte as RocketMQ 4.9 writes it (reference §5.2
+ * example), in both flavours, then with a filter server registered. */
+TEST(route_body_exact_bytes) {
+  tern_cmd_t resp;
+  topic_spec_t t[1] = {{"ExactTopic", 4, 4, 6, 0}};
+  tern_hdr_register_broker_request_t h;
+  tern_body_register_broker_body_t b;
+  tern_cmd_t req;
+  tern_buf_t body;
+  static const char want[] =
+      "{\"brokerDatas\":[{\"brokerAddrs\":{\"0\":\"192.168.0.10:10911\",\"1\":\"192.168.0.11:10911\"},"
+      "\"brokerName\":\"broker-e\",\"cluster\":\"DefaultCluster\"}],\"filterServerTable\":{},"
+      "\"queueDatas\":[{\"brokerName\":\"broker-e\",\"perm\":6,\"readQueueNums\":4,\"topicSysFlag\":0,"
+      "\"writeQueueNums\":4}]}";
+  ASSERT_OK(setup());
+  ASSERT_OK(do_register(g_cli, "DefaultCluster", "broker-e", 0, "192.168.0.10:10911", t, 1, NULL, &resp));
+  ASSERT_OK(do_register(g_cli, "DefaultCluster", "broker-e", 1, "192.168.0.11:10911", NULL, 0, NULL, &resp));
+  ASSERT_OK(query_route(g_cli, "ExactTopic", 409, false, &resp));
+  ASSERT_EQ(resp.body.n, strlen(want));
+  ASSERT_MEM_EQ(resp.body.p, want, resp.body.n);
+  ASSERT_OK(query_route(g_cli, "ExactTopic", 400, false, &resp));
+  ASSERT(body_has(&resp, "{\"brokerAddrs\":{0:\"192.168.0.10:10911\",1:\"192.168.0.11:10911\"},"));
+  ASSERT_EQ(resp.body.n, strlen(want) - 4);
+
+  /* The slave re-registers with a filter server: it shows up per address. */
+  memset(&b, 0, sizeof b);
+  b.has = TERN_BODY_REGISTER_BROKER_BODY_HAS_FILTER_SERVER_LIST | TERN_BODY_REGISTER_BROKER_BODY_HAS_TOPIC_CONFIG_SERIALIZE_WRAPPER;
+  b.filter_server_list.v = tern_arena_calloc(&g_a, 1, sizeof *b.filter_server_list.v);
+  b.filter_server_list.v[0] = TERN_STR("192.168.0.11:30000");
+  b.filter_server_list.n = 1;
+  b.topic_config_serialize_wrapper.has = TERN_BODY_TOPIC_CONFIG_SERIALIZE_WRAPPER_HAS_DATA_VERSION;
+  b.topic_config_serialize_wrapper.data_version.has = TERN_BODY_DATA_VERSION_HAS_TIMESTAMP | TERN_BODY_DATA_VERSION_HAS_COUNTER;
+  tern_buf_init(&body, 0);
+  tern_body_register_broker_body_encode(&b, &body, 0);
+  memset(&h, 0, sizeof h);
+  h.cluster_name = TERN_STR("DefaultCluster");
+  h.broker_name = TERN_STR("broker-e");
+  h.broker_addr = TERN_STR("192.168.0.11:10911");
+  h.ha_server_addr = TERN_STR("192.168.0.11:10912");
+  h.broker_id = 1;
+  h.present = TERN_HDR_REGISTER_BROKER_REQUEST_HAS_CLUSTER_NAME | TERN_HDR_REGISTER_BROKER_REQUEST_HAS_BROKER_NAME |
+              TERN_HDR_REGISTER_BROKER_REQUEST_HAS_BROKER_ADDR | TERN_HDR_REGISTER_BROKER_REQUEST_HAS_HA_SERVER_ADDR |
+              TERN_HDR_REGISTER_BROKER_REQUEST_HAS_BROKER_ID;
+  req_init(&req, TERN_REQ_REGISTER_BROKER);
+  ASSERT_OK(tern_hdr_register_broker_request_encode(&h, &req, &g_a));
+  req.body.p = (const char *)body.p;
+  req.body.n = body.len;
+  ASSERT_OK(call(g_cli, &req, &resp));
+  tern_buf_free(&body);
+  ASSERT_EQ(resp.code, TERN_RESP_SUCCESS);
+  ASSERT_OK(query_route(g_cli, "ExactTopic", 409, false, &resp));
+  ASSERT(body_has(&resp, "\"filterServerTable\":{\"192.168.0.11:10911\":[\"192.168.0.11:30000\"]}"));
+}
+
 TEST(zz_teardown) {
   close_client(g_cli);
   g_cli = NULL;
