@@ -340,6 +340,13 @@ static int broker_heartbeat(void *ctx, tern_conn_t *c, const tern_cmd_t *req,
 
 /* ---- routes (105, 217) ---- */
 
+static int entry_cmp(const void *a, const void *b) {
+  const tern_body_map_str_list_str_entry_t *x = a, *y = b;
+  size_t n = x->key.n < y->key.n ? x->key.n : y->key.n;
+  int c = n ? memcmp(x->key.p, y->key.p, n) : 0;
+  return c ? c : (x->key.n > y->key.n) - (x->key.n < y->key.n);
+}
+
 /* Builds the TopicRouteData of topic into ns->arena; false when the topic has
  * no route (no queue data, or none of its brokers known). */
 static bool build_route(tern_namesrv_t *ns, const tern_ns_topic_t *t, tern_body_topic_route_data_t *rd) {
@@ -393,6 +400,8 @@ static bool build_route(tern_namesrv_t *ns, const tern_ns_topic_t *t, tern_body_
         e->val.n = l->n_filter;
       }
     }
+    /* Sorted by address, as 4.9.4+ writes maps (MapSortField). */
+    qsort(rd->filter_server_table.v, rd->filter_server_table.n, sizeof *rd->filter_server_table.v, entry_cmp);
   }
   return rd->broker_datas.n > 0;
 }
