@@ -38,8 +38,11 @@ int clog_flush(tern_store_t *s, int64_t least_bytes) {
   /* fq_flush may have skipped (too few dirty bytes): believe the files. */
   int64_t fl = fq_flushed(&s->clog);
   if (fl >= upto) {
-    atomic_store(&s->clog_flushed, upto);
-    atomic_store(&s->clog_flushed_ts, ts);
+    /* raise only: the owner thread (flush_now) and the flush thread may race */
+    int64_t cur = atomic_load(&s->clog_flushed);
+    while (cur < upto && !atomic_compare_exchange_weak(&s->clog_flushed, &cur, upto)) {
+    }
+    if (cur < upto) atomic_store(&s->clog_flushed_ts, ts);
     atomic_fetch_add(&s->st_flush_rounds, 1);
   }
   return 0;

@@ -86,3 +86,88 @@ TEST(load_falls_back_to_bak) {
   tst_rmrf(dir);
   free(dir);
 }
+
+/* The typed files: written as the Java broker writes them and read back. */
+#include "broker/store/meta.h"
+#include "runtime/arena.h"
+
+TEST(typed_files_round_trip) {
+  char *dir = tst_tmpdir("meta3");
+  tern_store_config_t cfg;
+  tst_config(&cfg, dir);
+  tern_store_t *s = NULL;
+  tern_err_t err = {0};
+  ASSERT_OK(tern_store_open(&cfg, &s, &err));
+
+  tern_body_consumer_offset_serialize_wrapper_t co = {0};
+  tern_body_map_i32_i64_entry_t qs[2] = {{0, 42}, {3, 9}};
+  tern_body_map_str_map_i32_i64_entry_t grp = {TERN_STR("TopicTest@cg"), {qs, 2}};
+  co.offset_table = (tern_body_map_str_map_i32_i64_t){&grp, 1};
+  co.has = TERN_BODY_CONSUMER_OFFSET_SERIALIZE_WRAPPER_HAS_OFFSET_TABLE;
+  ASSERT_OK(tern_store_save_consumer_offsets(s, &co, &err));
+  char *p = tst_path(dir, "config/consumerOffset.json");
+  const char *text = slurp(p);
+  ASSERT(text && strstr(text, "\"TopicTest@cg\"") && strstr(text, "0:42") && strstr(text, "\t"));
+
+  tern_body_delay_offset_serialize_wrapper_t dl = {0};
+  tern_body_map_i32_i64_entry_t lv[2] = {{1, 0}, {3, 27}};
+  dl.offset_table = (tern_body_map_i32_i64_t){lv, 2};
+  dl.has = TERN_BODY_DELAY_OFFSET_SERIALIZE_WRAPPER_HAS_OFFSET_TABLE;
+  ASSERT_OK(tern_store_save_delay_offsets(s, &dl, &err));
+
+  tern_body_topic_config_serialize_wrapper_t tw = {0};
+  tern_body_map_str_topic_config_entry_t te = {TERN_STR("TopicTest"), {0}};
+  te.val.topic_name = TERN_STR("TopicTest");
+  te.val.has = TERN_BODY_TOPIC_CONFIG_HAS_TOPIC_NAME;
+  te.val.perm = 6;
+  te.val.read_queue_nums = 4;
+  te.val.write_queue_nums = 4;
+  tw.topic_config_table = (tern_body_map_str_topic_config_t){&te, 1};
+  tw.data_version.counter = 12;
+  tw.data_version.timestamp = 1700000000000;
+  tw.has = TERN_BODY_TOPIC_CONFIG_SERIALIZE_WRAPPER_HAS_DATA_VERSION |
+           TERN_BODY_TOPIC_CONFIG_SERIALIZE_WRAPPER_HAS_TOPIC_CONFIG_TABLE;
+  ASSERT_OK(tern_store_save_topics(s, &tw, &err));
+  tern_body_subscription_group_wrapper_t sg = {0};
+  ASSERT_OK(tern_store_save_subscription_groups(s, &sg, &err));
+  tern_store_close(s);
+
+  ASSERT_OK(tern_store_open(&cfg, &s, &err));
+  tern_arena_t a;
+  tern_arena_init(&a, 0, NULL, 0);
+  tern_body_consumer_offset_serialize_wrapper_t co2;
+  ASSERT_OK(tern_store_load_consumer_offsets(s, &a, &co2, &err));
+  ASSERT_EQ(co2.offset_table.n, 1);
+  ASSERT_STR(co2.offset_table.v[0].key, "TopicTest@cg");
+  ASSERT_EQ(co2.offset_table.v[0].val.n, 2);
+  ASSERT_EQ(co2.offset_table.v[0].val.v[1].key, 3);
+  ASSERT_EQ(co2.offset_table.v[0].val.v[1].val, 9);
+  tern_body_delay_offset_serialize_wrapper_t dl2;
+  ASSERT_OK(tern_store_load_delay_offsets(s, &a, &dl2, &err));
+  ASSERT_EQ(dl2.offset_table.n, 2);
+  ASSERT_EQ(dl2.offset_table.v[1].val, 27);
+  tern_body_topic_config_serialize_wrapper_t tw2;
+  int trc = tern_store_load_topics(s, &a, &tw2, &err);
+  if (trc) {
+    char *tp = tst_path(dir, "config/topics.json");
+    fprintf(stderr, "topics.json: %s\n", slurp(tp));
+    free(tp);
+  }
+  ASSERT_OK(trc);
+  ASSERT_EQ(tw2.topic_config_table.n, 1);
+  ASSERT_EQ(tw2.topic_config_table.v[0].val.read_queue_nums, 4);
+  ASSERT_EQ(tw2.data_version.counter, 12);
+  tern_body_subscription_group_wrapper_t sg2;
+  ASSERT_OK(tern_store_load_subscription_groups(s, &a, &sg2, &err));
+  /* a damaged consumerOffset.json: the previous version (.bak) is used */
+  qs[0].val = 43;
+  ASSERT_OK(tern_store_save_consumer_offsets(s, &co, &err));
+  ASSERT_OK(tst_poke(p, 3, "#####", 5));
+  ASSERT_OK(tern_store_load_consumer_offsets(s, &a, &co2, &err));
+  ASSERT_EQ(co2.offset_table.v[0].val.v[0].val, 42);
+  tern_arena_free(&a);
+  tern_store_close(s);
+  free(p);
+  tst_rmrf(dir);
+  free(dir);
+}
