@@ -42,11 +42,16 @@ int tern_str_to_i64(tern_str_t s, int64_t *out) {
     if (s.n == 1) return TERN_EPROTO;
   }
   lim = neg ? (uint64_t)INT64_MAX + 1u : (uint64_t)INT64_MAX;
+  /* Up to 18 digits cannot overflow; only longer texts pay for checks. */
+  for (size_t fast = i + 18 < s.n ? i + 18 : s.n; i < fast; i++) {
+    unsigned d = (unsigned char)s.p[i] - '0';
+    if (d > 9) return TERN_EPROTO;
+    v = v * 10 + d;
+  }
   for (; i < s.n; i++) {
     unsigned d = (unsigned char)s.p[i] - '0';
     if (d > 9) return TERN_EPROTO;
-    if (v > (lim - d) / 10) return TERN_ERANGE;
-    v = v * 10 + d;
+    if (__builtin_mul_overflow(v, 10u, &v) || __builtin_add_overflow(v, d, &v) || v > lim) return TERN_ERANGE;
   }
   if (neg) *out = v == (uint64_t)INT64_MAX + 1u ? INT64_MIN : -(int64_t)v;
   else *out = (int64_t)v;

@@ -66,3 +66,14 @@ TEST(arena_limit_and_inline_block) {
   ASSERT_STR(s, "abc");
   tern_arena_free(&a);
 }
+
+TEST(i64_parse_long_texts) {
+  int64_t v;
+  ASSERT_OK(tern_str_to_i64(TERN_STR("000000000000000000000000000042"), &v));
+  ASSERT_EQ(v, 42);
+  ASSERT_EQ(tern_str_to_i64(TERN_STR("99999999999999999999"), &v), TERN_ERANGE);
+  ASSERT_EQ(tern_str_to_i64(TERN_STR("18446744073709551626"), &v), TERN_ERANGE);
+  ASSERT_OK(tern_str_to_i64(TERN_STR("-000000000000000000009223372036854775808"), &v));
+  ASSERT(v == INT64_MIN);
+  ASSERT_EQ(tern_str_to_i64(TERN_STR("1234567890123456789x"), &v), TERN_EPROTO);
+}
