@@ -21,6 +21,7 @@ typedef struct tern_namesrv {
   tern_ns_kv_t kv;
   tern_buf_t out;     /* response bodies, reused */
   tern_arena_t arena; /* per-request decoding and response building, reset per request */
+  uint8_t arena_block[16384]; /* the arena's first block: typical requests never malloc */
 } tern_namesrv_t;
 
 /* Sets up routes and KV (loads kvConfig.json; err says why on failure). The

@@ -30,7 +30,7 @@ int tern_namesrv_init(tern_namesrv_t *ns, tern_err_t *err) {
   int rc;
   tern_ns_routes_init(&ns->routes);
   tern_buf_init(&ns->out, 0);
-  tern_arena_init(&ns->arena, NS_ARENA_LIMIT, NULL, 0);
+  tern_arena_init(&ns->arena, NS_ARENA_LIMIT, ns->arena_block, sizeof ns->arena_block);
   if (!kvp || !*kvp) {
     const char *home = getenv("HOME");
     snprintf(path, sizeof path, "%s/namesrv/kvConfig.json", home && *home ? home : ".");
