@@ -31,15 +31,21 @@ const char *ns_proc_binary(void) {
   return path;
 }
 
-int ns_proc_start(ns_proc_t *p, const char *extra_conf) {
+int ns_proc_start(ns_proc_t *p, const char *extra_conf) { return ns_proc_start_in(p, NULL, extra_conf); }
+
+int ns_proc_start_in(ns_proc_t *p, const char *dir, const char *extra_conf) {
   char conf[256], line[512];
   FILE *f;
   int out[2];
   size_t got = 0;
   double t0, deadline;
   memset(p, 0, sizeof *p);
-  snprintf(p->dir, sizeof p->dir, "/tmp/tern_ns_XXXXXX");
-  if (!mkdtemp(p->dir)) return perror("mkdtemp"), -1;
+  if (dir) {
+    snprintf(p->dir, sizeof p->dir, "%s", dir);
+  } else {
+    snprintf(p->dir, sizeof p->dir, "/tmp/tern_ns_XXXXXX");
+    if (!mkdtemp(p->dir)) return perror("mkdtemp"), -1;
+  }
   snprintf(conf, sizeof conf, "%s/namesrv.conf", p->dir);
   f = fopen(conf, "w");
   if (!f) return perror("conf"), -1;

@@ -21,6 +21,9 @@ typedef struct ns_proc {
 const char *ns_proc_binary(void);
 /* extra_conf: more properties lines (may be NULL). Returns 0 or -1 (printed). */
 int ns_proc_start(ns_proc_t *p, const char *extra_conf);
+/* The same in an existing directory (a restart over kept state), or a new
+ * temp directory when dir is NULL. */
+int ns_proc_start_in(ns_proc_t *p, const char *dir, const char *extra_conf);
 /* SIGTERM, wait; returns the exit status (or -1). Removes the temp dir when
  * keep_dir is 0. */
 int ns_proc_stop(ns_proc_t *p, int keep_dir);
