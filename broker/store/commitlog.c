@@ -36,7 +36,7 @@ static void put_fail(tern_put_result_t *res, tern_put_status_t st, const char *w
   res->reason = why;
 }
 
-int clog_check(tern_store_t *s, const tern_msg_record_t *r, tern_put_result_t *res) {
+int clog_check(tern_store_t *s, const tern_msg_record_t *r, tern_put_result_t *res, uint32_t *size_out) {
   if (r->topic.n == 0 || r->topic.n > TERN_MSG_TOPIC_MAX_V1) {
     put_fail(res, TERN_PUT_MESSAGE_ILLEGAL, "topic length must be 1..127 bytes");
     return TERN_EINVAL;
@@ -68,6 +68,29 @@ int clog_check(tern_store_t *s, const tern_msg_record_t *r, tern_put_result_t *r
     put_fail(res, TERN_PUT_MESSAGE_ILLEGAL, "record larger than a commit-log file");
     return TERN_ETOOBIG;
   }
+  if (size_out) *size_out = size;
+  return TERN_OK;
+}
+
+/* Writes the blank filler at the end of file f and starts the next file. */
+static int fill_and_roll(tern_store_t *s, mfile_t **f, tern_err_t *err) {
+  int64_t pos = atomic_load_explicit(&(*f)->wrote, memory_order_relaxed);
+  tern_msg_blank_encode((*f)->base + pos, (size_t)((*f)->size - pos), (int32_t)((*f)->size - pos));
+  atomic_store_explicit(&(*f)->wrote, (*f)->size, memory_order_release);
+  atomic_store_explicit(&s->clog_written, (*f)->from + (*f)->size, memory_order_release);
+  return roll(s, f, err);
+}
+
+int clog_reserve(tern_store_t *s, int64_t total, tern_put_result_t *res) {
+  mfile_t *f = fq_last(&s->clog);
+  if (!f || total + TERN_END_FILE_MIN_BLANK > f->size) return TERN_OK;
+  int64_t pos = atomic_load_explicit(&f->wrote, memory_order_relaxed);
+  if (pos >= f->size || pos + total + TERN_END_FILE_MIN_BLANK <= f->size) return TERN_OK;
+  tern_err_t err = {0};
+  if (fill_and_roll(s, &f, &err)) {
+    put_fail(res, TERN_PUT_CREATE_MAPPED_FILE_FAILED, err.reason ? err.reason : "cannot create commit-log file");
+    return TERN_EIO;
+  }
   return TERN_OK;
 }
 
@@ -98,10 +121,7 @@ int clog_append(tern_store_t *s, tern_msg_record_t *r, cqueue_t *cq, tern_put_re
   int64_t pos = atomic_load_explicit(&f->wrote, memory_order_relaxed);
   if (pos + (int64_t)size + TERN_END_FILE_MIN_BLANK > f->size) {
     /* Fill the rest of this file with a blank and start the next one. */
-    tern_msg_blank_encode(f->base + pos, (size_t)(f->size - pos), (int32_t)(f->size - pos));
-    atomic_store_explicit(&f->wrote, f->size, memory_order_release);
-    atomic_store_explicit(&s->clog_written, f->from + f->size, memory_order_release);
-    if (roll(s, &f, &err)) {
+    if (fill_and_roll(s, &f, &err)) {
       put_fail(res, TERN_PUT_CREATE_MAPPED_FILE_FAILED, err.reason ? err.reason : "cannot create commit-log file");
       return TERN_EIO;
     }

@@ -232,6 +232,7 @@ size_t ix_query(tern_store_t *s, tern_str_t topic, tern_str_t key, size_t max, i
       for (int32_t steps = 0; cur > 0 && cur < h->index_count && steps < h->index_count && n < max; steps++) {
         tern_index_entry_t e;
         tern_index_entry_decode(b + entry_pos(ix, cur), TERN_INDEX_ENTRY_SIZE, &e, NULL);
+        if (e.time_diff < 0) break;
         int64_t t = h->begin_timestamp + (int64_t)e.time_diff * 1000;
         if (e.key_hash == hash && t >= begin && t <= end) {
           bool dup = false;

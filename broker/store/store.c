@@ -244,8 +244,15 @@ int tern_store_put_batch(tern_store_t *s, const tern_store_msg_t *m, size_t n, t
     return TERN_ENOMEM;
   }
   /* Validate every record first, so a batch is stored whole or not at all. */
+  int64_t total = 0;
   for (size_t i = 0; i < n; i++) {
-    int rc = clog_check(s, &m[i], res);
+    uint32_t size;
+    int rc = clog_check(s, &m[i], res, &size);
+    if (rc) return rc;
+    total += size;
+  }
+  if (n > 1) {
+    int rc = clog_reserve(s, total, res);
     if (rc) return rc;
   }
   for (size_t i = 0; i < n; i++) {
@@ -319,7 +326,7 @@ int tern_store_get_messages(tern_store_t *s, tern_str_t topic, int32_t qid, int6
   }
   if (offset > max) {
     res->status = TERN_GET_OFFSET_OVERFLOW_BADLY;
-    res->next_begin_offset = min == 0 ? min : max;
+    res->next_begin_offset = max;
     return TERN_OK;
   }
   mfile_t *f = fq_find(&cq->fq, offset * TERN_CQ_ENTRY_SIZE);
@@ -449,7 +456,7 @@ int64_t tern_store_search_offset_by_time(tern_store_t *s, tern_str_t topic, int3
   }
   if (left < 0) return right;
   if (right < 0) return left;
-  return ts - left_t < right_t - ts ? left : right;
+  return ts - left_t > right_t - ts ? right : left; /* a tie goes left, as ConsumeQueue does */
 }
 
 int64_t tern_store_earliest_store_time(tern_store_t *s, tern_str_t topic, int32_t qid) {

@@ -180,7 +180,9 @@ void tern_store_logf(tern_store_t *s, const char *fmt, ...) __attribute__((forma
 void tern_store_corrupt(tern_store_t *s, const char *file, int64_t off, const char *what);
 
 /* commitlog.c */
-int clog_check(tern_store_t *s, const tern_msg_record_t *r, tern_put_result_t *res); /* limits, before any write */
+int clog_check(tern_store_t *s, const tern_msg_record_t *r, tern_put_result_t *res, uint32_t *size_out); /* limits, before any write */
+/* Rolls to the next file now when `total` bytes would not fit in this one, so a batch stays in one file. */
+int clog_reserve(tern_store_t *s, int64_t total, tern_put_result_t *res);
 int clog_append(tern_store_t *s, tern_msg_record_t *r, cqueue_t *cq, tern_put_result_t *res);
 /* Reads the record at phys: span and decoded header. TERN_ENOTFOUND when no
  * file holds it, TERN_ECORRUPT (reported) when it is not a valid record. */

@@ -266,7 +266,7 @@ TEST(pull_statuses_and_tag_filter) {
   ASSERT_EQ(r.max_offset, 10);
   r = get(s, "P", 1, 15, 32, NULL, sp, 64);
   ASSERT_EQ(r.status, TERN_GET_OFFSET_OVERFLOW_BADLY);
-  ASSERT_EQ(r.next_begin_offset, 0); /* min is 0: RocketMQ corrects to min */
+  ASSERT_EQ(r.next_begin_offset, 10); /* corrected to maxOffset */
   int32_t odd = tern_java_string_hash(TERN_STR("odd"));
   tern_store_filter_t f = {&odd, 1, NULL, NULL};
   r = get(s, "P", 1, 0, 3, &f, sp, 64);
@@ -337,6 +337,44 @@ TEST(batch_and_illegal_messages) {
   free(dir);
 }
 
+TEST(batch_stays_in_one_file) {
+  char *dir = tst_tmpdir("batchroll");
+  tern_store_config_t cfg;
+  tst_config(&cfg, dir);
+  tern_store_t *s = open_store(dir, &cfg);
+  ASSERT(s);
+  static char body[1001];
+  memset(body, 'b', 1000);
+  tern_store_msg_t m = tst_msg("BR", 0, body, NULL); /* 91 + 1000 + 2 = 1093-byte records */
+  const int64_t R = 1093;
+  tern_put_result_t pr;
+  int64_t end = 0;
+  /* leave room for two records but not three */
+  while (65536 - end >= 3 * R + 8) {
+    ASSERT_OK(tern_store_put(s, &m, &pr));
+    ASSERT_EQ(pr.wrote_bytes, R);
+    end = pr.end_offset;
+  }
+  ASSERT(65536 - end >= 2 * R + 8);
+  tern_store_msg_t b[3] = {m, m, m};
+  ASSERT_OK(tern_store_put_batch(s, b, 3, &pr));
+  ASSERT_EQ(pr.wrote_offset, 65536); /* whole batch in the next file, after a blank */
+  ASSERT_EQ(pr.wrote_bytes, 3 * R);
+  tern_store_span_t sp[64];
+  tern_get_result_t r = {0};
+  r.spans = sp;
+  r.cap = 64;
+  int64_t got = 0, off = 0;
+  while (tern_store_get_messages(s, TERN_STR("BR"), 0, off, 32, NULL, &r) == 0 && r.status == TERN_GET_FOUND) {
+    got += (int64_t)r.n;
+    off = r.next_begin_offset;
+  }
+  ASSERT_EQ(got, tern_store_get_max_offset(s, TERN_STR("BR"), 0));
+  tern_store_close(s);
+  tst_rmrf(dir);
+  free(dir);
+}
+
 TEST(query_by_key_time_and_earliest) {
   char *dir = tst_tmpdir("key");
   tern_store_config_t cfg;
@@ -376,6 +414,7 @@ TEST(query_by_key_time_and_earliest) {
   ASSERT_EQ(tern_store_search_offset_by_time(s, TERN_STR("K"), 0, 1700000010000), 5);
   ASSERT_EQ(tern_store_search_offset_by_time(s, TERN_STR("K"), 0, 1700000010900), 5);
   ASSERT_EQ(tern_store_search_offset_by_time(s, TERN_STR("K"), 0, 1700000011100), 6);
+  ASSERT_EQ(tern_store_search_offset_by_time(s, TERN_STR("K"), 0, 1700000011000), 5); /* a tie goes to the earlier */
   ASSERT_EQ(tern_store_search_offset_by_time(s, TERN_STR("K"), 0, 1), 0);
   ASSERT_EQ(tern_store_search_offset_by_time(s, TERN_STR("K"), 0, INT64_MAX), 299);
   ASSERT_EQ(tern_store_search_offset_by_time(s, TERN_STR("Nope"), 0, 5), 0);
