@@ -32,6 +32,12 @@ static int reg(tern_ns_routes_t *r, const char *cluster, const char *name, int64
   return tern_ns_routes_register(r, &q, now, res ? res : &dummy);
 }
 
+static int str_cmp_for_test(tern_str_t a, tern_str_t b) {
+  size_t n = a.n < b.n ? a.n : b.n;
+  int c = n ? memcmp(a.p, b.p, n) : 0;
+  return c ? c : (a.n > b.n) - (a.n < b.n);
+}
+
 static const tern_ns_queue_t *queue_of(const tern_ns_routes_t *r, const char *topic, const char *broker) {
   const tern_ns_topic_t *t = tern_ns_routes_topic(r, tern_str_from_cstr(topic));
   if (!t) return NULL;
@@ -330,5 +336,85 @@ TEST(touch_register_topic_and_unit_lists) {
   ASSERT_EQ(n, 1);
   ASSERT_STR(l[0], "S");
   tern_arena_free(&a);
+  tern_ns_routes_free(&r);
+}
+
+/* Checks every invariant routes.h promises; returns a description of the
+ * first violation or NULL. */
+static const char *check_invariants(const tern_ns_routes_t *r) {
+  uint32_t i = 0;
+  const tern_strmap_slot_t *s;
+  while (tern_strmap_next(&r->topics, &i, &s)) {
+    const tern_ns_topic_t *t = s->val;
+    if (t->n == 0) return "topic without queue data";
+    for (uint32_t k = 0; k < t->n; k++) {
+      if (tern_strmap_get(&r->groups, t->q[k].group->name) != t->q[k].group) return "queue data of a dropped group";
+      if (k && str_cmp_for_test(t->q[k - 1].group->name, t->q[k].group->name) >= 0) return "queue data unsorted";
+    }
+  }
+  i = 0;
+  while (tern_strmap_next(&r->groups, &i, &s)) {
+    const tern_ns_group_t *g = s->val;
+    if (g->n_addrs == 0) return "group without addresses";
+    for (uint32_t k = 1; k < g->n_addrs; k++)
+      if (g->addrs[k - 1].id >= g->addrs[k].id) return "addresses not sorted by id";
+  }
+  i = 0;
+  while (tern_strmap_next(&r->clusters, &i, &s)) {
+    const tern_ns_cluster_t *c = s->val;
+    if (c->n == 0) return "empty cluster";
+    for (uint32_t k = 0; k < c->n; k++)
+      if (!tern_strmap_get(&r->groups, c->brokers[k])) return "cluster names a dropped group";
+  }
+  return NULL;
+}
+
+/* Random registrations, unregistrations, address removals, topic deletions
+ * and permission changes over a small name space; the invariants hold after
+ * every step and everything is freed at the end (ASan checks leaks). */
+static uint32_t rnd(uint32_t *seed, uint32_t n) {
+  *seed = *seed * 1103515245u + 12345u;
+  return (*seed >> 16) % n;
+}
+
+TEST(random_operations_keep_invariants) {
+  tern_ns_routes_t r;
+  static const char *clusters[] = {"c1", "c2"}, *brokers[] = {"a", "b", "c", "d"},
+                    *addrs[] = {"h:1", "h:2", "h:3", "h:4", "h:5", "h:6"}, *topics[] = {"T1", "T2", "T3", "T4", "T5"};
+  uint32_t seed = 12345;
+  tern_ns_routes_init(&r);
+  for (int step = 0; step < 20000; step++) {
+    const char *why;
+    /* Draw every choice up front, in a fixed order. */
+    uint32_t op = rnd(&seed, 6), ci = rnd(&seed, 2), bi = rnd(&seed, 4), ai = rnd(&seed, 6), id = rnd(&seed, 3);
+    uint32_t n = rnd(&seed, 4), ver = rnd(&seed, 3), flip = rnd(&seed, 2);
+    tern_ns_topic_conf_t t[3];
+    for (uint32_t k = 0; k < 3; k++) {
+      uint32_t ti = rnd(&seed, 5), rq = 1 + rnd(&seed, 8), wq = 1 + rnd(&seed, 8);
+      t[k] = tc(topics[ti], (int32_t)rq, (int32_t)wq, 6);
+    }
+    if (n > 3) n = 3;
+    switch (op) {
+      case 0:
+      case 1:
+        ASSERT_OK(reg(&r, clusters[ci], brokers[bi], id, addrs[ai], t, n, ver, step, NULL));
+        break;
+      case 2:
+        tern_ns_routes_unregister(&r, tern_str_from_cstr(clusters[ci]), tern_str_from_cstr(addrs[ai]),
+                                  tern_str_from_cstr(brokers[bi]), id);
+        break;
+      case 3:
+        tern_ns_routes_remove_addr(&r, tern_str_from_cstr(addrs[ai]));
+        break;
+      case 4:
+        tern_ns_routes_delete_topic(&r, t[0].name, flip ? tern_str_from_cstr(clusters[ci]) : TERN_STR_NULL);
+        break;
+      default:
+        tern_ns_routes_write_perm(&r, tern_str_from_cstr(brokers[bi]), flip);
+        break;
+    }
+    why = check_invariants(&r);
+    if (why) TERN__FAIL("step %d: %s", step, why);
+  }
   tern_ns_routes_free(&r);
 }
