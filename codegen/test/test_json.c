@@ -192,6 +192,8 @@ TEST(json_rejects_malformed) {
   expect_err("[\"\\x\"]", TERN_EPROTO, 3);
   expect_err("[\"\\u12g4\"]", TERN_EPROTO, 6);
   expect_err("[nan]", TERN_EPROTO, 2);
+  expect_err("[\"abc", TERN_EPROTO, 5);        /* unterminated after the plain-ASCII fast path */
+  expect_err("{\"k\":\"v\"", TERN_EPROTO, 8);
 }
 
 TEST(json_rejects_bad_utf8) {

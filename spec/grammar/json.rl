@@ -92,12 +92,20 @@ static void close_open(pctx_t *c, size_t end) {
   t->len = (uint32_t)(end - t->start);
 }
 
+/* Bytes that stand for themselves inside a string: printable ASCII but '"' and '\\'. */
+static inline const unsigned char *skip_plain(const unsigned char *q, const unsigned char *pe) {
+  while (q < pe && *q >= 0x20 && *q < 0x80 && *q != '"' && *q != '\\') q++;
+  return q;
+}
+
 %%{
   machine tern_json;
   alphtype unsigned char;
 
-  action str_val  { c.in_str = true; if (tok_push(&c, TERN_JSON_STRING, 0, POS + 1, false) < 0) fbreak; }
-  action str_key  { c.in_str = true; if (tok_push(&c, TERN_JSON_STRING, 0, POS + 1, true) < 0) fbreak; }
+  # After an opening quote, skip the run of plain ASCII in a C loop: the
+  # machine would stay in the same state for each of those bytes anyway.
+  action str_val  { c.in_str = true; if (tok_push(&c, TERN_JSON_STRING, 0, POS + 1, false) < 0) fbreak; fexec skip_plain(p + 1, pe); }
+  action str_key  { c.in_str = true; if (tok_push(&c, TERN_JSON_STRING, 0, POS + 1, true) < 0) fbreak; fexec skip_plain(p + 1, pe); }
   action str_esc  { c.doc->toks[c.cur].flags |= TERN_JSON_F_ESCAPED; }
   action str_end  { c.in_str = false; close_open(&c, POS); }
   action num_open { if (tok_push(&c, TERN_JSON_NUMBER, 0, POS, false) < 0) fbreak; }
