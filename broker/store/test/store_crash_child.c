@@ -1,14 +1,17 @@
 /* Crash-test child: appends messages with SYNC_FLUSH to the store named on
  * the command line and, after each one is durable, writes its sequence
  * number (8 bytes, native order) to stdout. Runs until SIGKILLed. Message
- * seq goes to queue seq % 4 and so must get queue offset seq / 4. */
+ * seq goes to queue seq % 4 and so must get queue offset seq / 4. With
+ * "burst" as second argument it waits for the disk only every 1024th message,
+ * so most kills land in the middle of an append (torn records). */
 #include <stdlib.h>
 #include <unistd.h>
 
 #include "crash_common.h"
 
 int main(int argc, char **argv) {
-  if (argc != 2) return 2;
+  if (argc != 2 && argc != 3) return 2;
+  bool burst = argc == 3 && !strcmp(argv[2], "burst");
   tern_store_config_t cfg;
   crash_config(&cfg, argv[1]);
   tern_store_t *s = NULL;
@@ -31,6 +34,7 @@ int main(int argc, char **argv) {
       fprintf(stderr, "crash child: put failed: %s\n", pr.reason);
       return 1;
     }
+    if (burst && seq % 1024 != 1023) continue;
     tern_put_status_t st = tern_store_flush_block(s, pr.end_offset);
     if (st != TERN_PUT_OK) { /* stored but not acknowledged */
       fprintf(stderr, "crash child: message %lld: %s\n", seq, tern_put_status_name(st));

@@ -2,7 +2,7 @@
  * at random moments (sometimes during start-up and recovery, mostly while
  * appending); after each kill the store is reopened here and must hold every
  * acknowledged message intact, expose nothing partial, and keep queue offsets
- * dense. Quick mode runs 12 rounds; --long runs 100; --rounds N and
+ * dense. Quick mode runs 20 rounds; --long runs 100; --rounds N and
  * --seed S override. Prints the seed so a failure can be replayed. */
 #include <errno.h>
 #include <fcntl.h>
@@ -34,12 +34,17 @@ static long long now_us(void) {
 }
 
 /* Reads every record of every queue; returns how many messages the store holds. */
+static int torn_tails;
+
 static long long verify(const char *dir, long long max_acked, unsigned *rnd) {
   tern_store_config_t cfg;
   crash_config(&cfg, dir);
   tern_store_t *s = NULL;
   tern_err_t err = {0};
   CHECK(tern_store_open(&cfg, &s, &err) == 0, "reopen failed: %s", err.reason);
+  tern_store_stats_t st;
+  tern_store_get_stats(s, &st);
+  if (st.recovery_truncated_bytes > 0) torn_tails++;
   long long total = 0;
   static char want[1024];
   for (int q = 0; q < CRASH_QUEUES; q++) {
@@ -99,7 +104,7 @@ static char *child_path(void) {
 }
 
 int main(int argc, char **argv) {
-  int rounds = 12;
+  int rounds = 20;
   unsigned seed = (unsigned)time(NULL) ^ (unsigned)getpid();
   for (int i = 1; i < argc; i++) {
     if (!strcmp(argv[i], "--long")) rounds = 100;
@@ -115,12 +120,13 @@ int main(int argc, char **argv) {
   for (int round = 0; round < rounds && !failures; round++) {
     int fds[2];
     if (pipe(fds) != 0) return 1;
+    bool burst = rand_r(&seed) % 3 == 0; /* mostly unacknowledged appends: kills land mid-record */
     pid_t pid = fork();
     if (pid == 0) {
       dup2(fds[1], 1);
       close(fds[0]);
       close(fds[1]);
-      execl(child, child, dir, (char *)NULL);
+      execl(child, child, dir, burst ? "burst" : (char *)NULL, (char *)NULL);
       _exit(127);
     }
     close(fds[1]);
@@ -138,7 +144,8 @@ int main(int argc, char **argv) {
           failures++;
         }
         max_acked = seq;
-        if (!acked_this_round++ && !early) kill_at = now_us() + (long long)(rand_r(&seed) % 100000);
+        if (!acked_this_round++ && !early)
+          kill_at = now_us() + (long long)(rand_r(&seed) % (burst ? 20000 : 100000));
         continue;
       }
       if (n == 0) break; /* child exited on its own */
@@ -162,10 +169,13 @@ int main(int argc, char **argv) {
     }
     if (acked_this_round) killed_in_append++;
     held = verify(dir, max_acked, &seed);
+    if (getenv("TERN_CRASH_VERBOSE"))
+      printf("  round %d (%s%s): %lld acknowledged, %lld stored\n", round, burst ? "burst" : "sync",
+             early ? ", early" : "", max_acked + 1, held);
     if (held < 0) break;
   }
-  printf("crash test: %d rounds, %d killed while appending, %lld acknowledged, %lld stored, %s\n", rounds,
-         killed_in_append, max_acked + 1, held, failures ? "FAILED" : "ok");
+  printf("crash test: %d rounds, %d killed while appending, %d torn tails cut, %lld acknowledged, %lld stored, %s\n",
+         rounds, killed_in_append, torn_tails, max_acked + 1, held, failures ? "FAILED" : "ok");
   if (!failures) tst_rmrf(dir);
   else fprintf(stderr, "  store left in %s (seed %u)\n", dir, seed);
   free(dir);
