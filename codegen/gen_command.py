@@ -443,12 +443,18 @@ int tern_cmd_decode(const tern_frame_t *f, tern_cmd_t *cmd, tern_arena_t *scratc
 
 /* The entries a Java HashMap would hold: the last value of each key, without
  * null keys or null values. Returns how many indices went into sel. */
+static inline bool same_key(tern_str_t a, tern_str_t b) {
+  /* Keys are short and mostly differ in their first byte (V2 headers use a..n):
+   * test that before calling memcmp. */
+  return a.n == b.n && (a.n == 0 || (a.p[0] == b.p[0] && memcmp(a.p, b.p, a.n) == 0));
+}
+
 static uint32_t select_ext(const tern_cmd_t *c, uint8_t *sel) {
   uint32_t n = 0, count = c->n_ext < TERN_CMD_MAX_EXT ? c->n_ext : TERN_CMD_MAX_EXT;
   for (uint32_t i = 0; i < count; i++) {
     const tern_kv_t *kv = &c->ext[i];
     bool later = false;
-    for (uint32_t j = i + 1; j < count && !later; j++) later = tern_str_eq(c->ext[j].key, kv->key);
+    for (uint32_t j = i + 1; j < count && !later; j++) later = same_key(c->ext[j].key, kv->key);
     if (later || kv->key.n == 0 || kv->val.p == NULL) continue;
     sel[n++] = (uint8_t)i;
   }
