@@ -311,3 +311,73 @@ const char *tern_language_name(int code) {
         c.append("    return -1;\n")
     c.append("  default:\n    return -1;\n  }\n}\n")
     out.write("codes.c", "".join(c), sources)
+
+
+# ------------------------------------------------------------------ self-test
+
+def _selftest():
+    """Feeds the linter small broken tables; each must be refused for the right reason."""
+
+    class FakeSpec:
+        def __init__(self, files):
+            self.files = files
+
+        def of_kind(self, kind):
+            return [(p, d) for p, d in sorted(self.files.items()) if d.get("kind") == kind]
+
+    def req(code, name, **kw):
+        e = {"code": code, "name": name, "since": "4.9", "roles": ["broker"], "request_header": None,
+             "response_header": None, "request_body": None, "response_body": None, "oneway": "never",
+             "tern": False, "about": "x"}
+        e.update(kw)
+        return e
+
+    def files(reqs, resps, extra=None):
+        f = {FILES["request_codes"]: {"kind": "request_codes", "about": "x", "codes": reqs},
+             FILES["response_codes"]: {"kind": "response_codes", "about": "x", "codes": resps},
+             FILES["language_codes"]: {"kind": "language_codes", "about": "x",
+                                       "codes": [{"code": 0, "name": "JAVA", "since": "4.9", "about": "x"}]}}
+        f.update(extra or {})
+        return f
+
+    ok_resp = [{"code": 0, "name": "SUCCESS", "since": "4.9", "about": "x"},
+               {"code": 209, "about": "x", "names": [{"name": "OLD", "since": "4.9", "until": "4.9", "about": "x"},
+                                                     {"name": "NEW", "since": "5.x", "about": "x"}]}]
+    hdr = {"spec/headers/AHeader.json": {"kind": "header", "about": "x"}}
+    cases = [
+        ("valid tables", files([req(10, "A"), req(11, "B")], ok_resp), None),
+        ("duplicate response number", files([req(10, "A")], ok_resp + [{"code": 209, "name": "X", "since": "5.x",
+                                                                        "about": "x"}]), "number listed twice"),
+        ("overlapping per-version names", files([req(10, "A")], [
+            {"code": 209, "about": "x", "names": [{"name": "OLD", "since": "4.9", "about": "x"},
+                                                  {"name": "NEW", "since": "5.x", "about": "x"}]}]), "names overlap"),
+        ("duplicate response name", files([req(10, "A")], [{"code": 1, "name": "S", "since": "4.9", "about": "x"},
+                                                           {"code": 2, "name": "S", "since": "4.9", "about": "x"}]),
+         "already used"),
+        ("duplicate request number", files([req(10, "A"), req(10, "B")], ok_resp), "number already used"),
+        ("duplicate request name", files([req(10, "A"), req(11, "A")], ok_resp), "name already used"),
+        ("unsorted", files([req(11, "A"), req(10, "B")], ok_resp), "ascending"),
+        ("bad version", files([req(10, "A", since="4.8")], ok_resp), "since"),
+        ("bad role", files([req(10, "A", roles=["proxy"])], ok_resp), "roles"),
+        ("missing header of a served code", files([req(10, "A", tern=True, request_header="BHeader")], ok_resp, hdr),
+         "has no file in spec/headers"),
+        ("header present", files([req(10, "A", tern=True, request_header="AHeader")], ok_resp, hdr), None),
+        ("unserved code may name any class", files([req(10, "A", request_header="BHeader")], ok_resp, hdr), None),
+    ]
+    failed = 0
+    for name, f, want in cases:
+        errors = []
+        lint(FakeSpec(f), errors)
+        good = (not errors) if want is None else any(want in e for e in errors)
+        print("%s - %s%s" % ("ok" if good else "not ok", name, "" if good else ": %r" % errors))
+        failed += not good
+    print("%d passed, %d failed" % (len(cases) - failed, failed))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    if sys.argv[1:] == ["--selftest"]:
+        sys.exit(_selftest())
+    sys.exit("usage: python3 codegen/gen_codes.py --selftest   (generation runs from codegen/tern_codegen.py)")
