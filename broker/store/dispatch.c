@@ -5,24 +5,6 @@
  * where it is idempotent. */
 #include "broker/store/store_int.h"
 
-int store_prop_get(tern_str_t props, const char *key, tern_str_t *val) {
-  size_t klen = strlen(key), i = 0;
-  int rc = TERN_ENOTFOUND;
-  while (i < props.n) {
-    const char *seg = props.p + i;
-    const char *end = memchr(seg, TERN_PROPS_SEP, props.n - i);
-    size_t len = end ? (size_t)(end - seg) : props.n - i;
-    const char *eq = memchr(seg, TERN_PROPS_NAME_VALUE_SEP, len);
-    /* Java keeps a segment of >= 3 chars whose separator is neither first nor last */
-    if (len >= 3 && eq && eq != seg && eq != seg + len - 1 && (size_t)(eq - seg) == klen && memcmp(seg, key, klen) == 0) {
-      *val = (tern_str_t){eq + 1, len - klen - 1};
-      rc = TERN_OK;
-    }
-    i += len + 1;
-  }
-  return rc;
-}
-
 int dispatch_record(tern_store_t *s, const tern_msg_record_t *r, int64_t phys, bool recovering) {
   int32_t tran = tern_sysflag_transaction(r->sys_flag);
   int rc = TERN_OK;
@@ -30,15 +12,15 @@ int dispatch_record(tern_store_t *s, const tern_msg_record_t *r, int64_t phys, b
     cqueue_t *cq = cq_get_or_create(s, r->topic, r->queue_id);
     if (!cq) return TERN_ENOMEM;
     tern_str_t tags;
-    int64_t code = store_prop_get(r->properties, TERN_PROP_TAGS, &tags) == TERN_OK ? tern_msg_tags_code(tags) : 0;
+    int64_t code = tern_props_get(r->properties, TERN_PROP_TAGS, &tags) == TERN_OK ? tern_msg_tags_code(tags) : 0;
     rc = cq_put(s, cq, r->queue_offset, phys, r->total_size, code);
     if (rc) return rc;
   }
   if (s->cfg.message_index_enable && tran != TERN_SYSFLAG_TRANSACTION_ROLLBACK_TYPE) {
     tern_str_t v;
-    if (store_prop_get(r->properties, TERN_PROP_UNIQ_KEY, &v) == TERN_OK && v.n)
+    if (tern_props_get(r->properties, TERN_PROP_UNIQ_KEY, &v) == TERN_OK && v.n)
       rc = ix_put(s, r->topic, v, phys, r->store_timestamp);
-    if (store_prop_get(r->properties, TERN_PROP_KEYS, &v) == TERN_OK) {
+    if (tern_props_get(r->properties, TERN_PROP_KEYS, &v) == TERN_OK) {
       size_t i = 0;
       while (i < v.n && rc == TERN_OK) {
         size_t j = i;

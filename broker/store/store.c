@@ -386,8 +386,8 @@ int tern_store_lookup_by_phys_offset(tern_store_t *s, int64_t phys, tern_store_s
 
 static bool record_has_key(const tern_msg_record_t *r, tern_str_t key) {
   tern_str_t v;
-  if (store_prop_get(r->properties, TERN_PROP_UNIQ_KEY, &v) == TERN_OK && tern_str_eq(v, key)) return true;
-  if (store_prop_get(r->properties, TERN_PROP_KEYS, &v) != TERN_OK) return false;
+  if (tern_props_get(r->properties, TERN_PROP_UNIQ_KEY, &v) == TERN_OK && tern_str_eq(v, key)) return true;
+  if (tern_props_get(r->properties, TERN_PROP_KEYS, &v) != TERN_OK) return false;
   size_t i = 0;
   while (i < v.n) {
     size_t j = i;

@@ -221,10 +221,7 @@ void ix_delete_expired(tern_store_t *s, int64_t clog_min);
 void ix_truncate_phys(tern_store_t *s, int64_t clog_max);
 
 /* dispatch.c: one record into its consume queue and the index. */
-/* The value of a property (Java's rules, last duplicate wins). Stands in for
- * tern_props_get while gen/config.re.c and gen/message_props.re.c both define
- * tern_props_next (the link picks the config lexer's). */
-int store_prop_get(tern_str_t props, const char *key, tern_str_t *val);
+
 int dispatch_record(tern_store_t *s, const tern_msg_record_t *r, int64_t phys, bool recovering);
 
 /* flush.c */
