@@ -141,7 +141,9 @@ def lint(spec, errors):
             errors.append("%s: \"fields\" must be a non-empty list" % path)
             continue
         if len(fields) > 32:
-            errors.append("%s: more than 32 fields" % path)
+            errors.append("%s: more than 32 fields (the has mask is 32 bits)" % path)
+        if len(fields) + sum(len(f.get("aliases", [])) for f in fields) > 64:
+            errors.append("%s: more than 64 names with aliases (the seen mask is 64 bits)" % path)
         names = [f.get("name") for f in fields]
         if names != sorted(names):
             errors.append("%s: fields must be in fastjson's alphabetical order" % path)

@@ -4995,6 +4995,7 @@ int tern_body_register_broker_body_decode_compressed(tern_str_t body, size_t max
   tern_body_topic_config_serialize_wrapper_t *w = &out->topic_config_serialize_wrapper;
 
   memset(out, 0, sizeof *out);
+  if (max > ((size_t)1 << 31)) max = (size_t)1 << 31; /* zlib counts in 32 bits */
   if (body.n > UINT32_MAX) return tern_fail(err, TERN_ETOOBIG, "compressed body too large", f, 0);
   /* Grow the output buffer by doubling (re-inflating) until the content fits. */
   cap = body.n * 8 < 65536 ? 65536 : body.n * 8;
