@@ -251,3 +251,19 @@ long rss_kib(pid_t pid) {
   fclose(f);
   return kib;
 }
+
+double cpu_seconds(pid_t pid) {
+  char path[64], buf[1024], *p;
+  unsigned long ut, st;
+  size_t n;
+  FILE *f;
+  snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+  f = fopen(path, "r");
+  if (!f) return -1;
+  n = fread(buf, 1, sizeof buf - 1, f);
+  fclose(f);
+  buf[n] = '\0';
+  p = strrchr(buf, ')'); /* the command name may contain spaces */
+  if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2) return -1;
+  return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
