@@ -4959,6 +4959,12 @@ static int decode_topic_line(tern_str_t line, tern_arena_t *a, tern_body_topic_c
   const char *f = "RegisterBrokerBody.topicConfig";
   memset(tc, 0, sizeof *tc);
   if (next_word(&line, &tc->topic_name)) return tern_fail(err, TERN_EPROTO, "bad topic config line", f, pos);
+  /* Topic names are printable ASCII (Java's TopicValidator is stricter still);
+   * checking here keeps raw bytes out of the JSON the name server writes. */
+  for (size_t i = 0; i < tc->topic_name.n; i++) {
+    unsigned char ch = (unsigned char)tc->topic_name.p[i];
+    if (ch < 0x21 || ch > 0x7E) return tern_fail(err, TERN_EPROTO, "topic name is not printable ASCII", f, pos);
+  }
   if (next_word(&line, &w) || tern_str_to_i32(w, &tc->read_queue_nums) ||
       next_word(&line, &w) || tern_str_to_i32(w, &tc->write_queue_nums) ||
       next_word(&line, &w) || tern_str_to_i32(w, &tc->perm) || next_word(&line, &w))

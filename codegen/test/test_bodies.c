@@ -258,6 +258,7 @@ TEST(register_compressed_rejects_bad_content) {
       {"{\"counter\":1,\"timestamp\":2}", 1, "T 1 x 6 SINGLE_TAG", "bad topic config line"},
       {"{\"counter\":1,\"timestamp\":2}", 1, "T 1 1 6 SOME_TAG", "unknown topic filter type"},
       {"{\"counter\":1,\"timestamp\":2}", 1, "T 1 1", "bad topic config line"},
+      {"{\"counter\":1,\"timestamp\":2}", 1, "T\xff 1 1 6 SINGLE_TAG", "topic name is not printable ASCII"},
   };
   for (size_t i = 0; i < TERN_ARRAY_SIZE(cases); i++) {
     tern_buf_t raw, z;
