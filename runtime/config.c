@@ -304,6 +304,10 @@ static const struct {
 } flags[] = {{'c', "configFile", true},       {'n', "namesrvAddr", true}, {'p', "printConfigItem", false},
              {'m', "printImportantConfig", false}, {'h', "help", false}};
 
+static const struct {
+  const char *env, *key;
+} env_defaults[] = {{"NAMESRV_ADDR", "namesrvAddr"}, {"ROCKETMQ_HOME", "rocketmqHome"}};
+
 int tern_config_main(tern_config_t *c, int argc, char **argv, FILE *out) {
   const char *file = NULL, *namesrv = NULL;
   bool print_all = false, print_imp = false;
@@ -334,6 +338,16 @@ int tern_config_main(tern_config_t *c, int argc, char **argv, FILE *out) {
       case 'p': print_all = true; break;
       case 'm': print_imp = true; break;
       default: usage(c, out); return TERN_CONFIG_EXIT;
+    }
+  }
+  /* Defaults Java takes from the environment, below the file and the flags. */
+  for (size_t k = 0; k < TERN_ARRAY_SIZE(env_defaults); k++) {
+    const char *v = getenv(env_defaults[k].env);
+    if (v && *v && tern_config_find(c, env_defaults[k].key, NULL) &&
+        (rc = tern_config_set(c, tern_str_from_cstr(env_defaults[k].key), tern_str_from_cstr(v),
+                              env_defaults[k].env, 0)) != 0) {
+      fprintf(stderr, "%s: %s\n", c->prog, c->errmsg);
+      return rc;
     }
   }
   if (file) {

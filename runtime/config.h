@@ -92,6 +92,9 @@ int tern_config_check_addr_list(const char *list, char *errmsg, size_t errlen);
  *   -p/--printConfigItem    print every key=value and exit
  *   -m/--printImportantConfig  print the important keys and exit
  *   -h/--help               usage
+ * Environment defaults as Java has them (NAMESRV_ADDR -> namesrvAddr,
+ * ROCKETMQ_HOME -> rocketmqHome, for tables that have those keys) apply first,
+ * then the file, then -n.
  * Returns 0 to run, TERN_CONFIG_EXIT after printing (exit 0), or <0 after
  * printing the error to stderr (exit 1). Output goes to `out` (stdout if NULL). */
 int tern_config_main(tern_config_t *c, int argc, char **argv, FILE *out);

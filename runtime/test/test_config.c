@@ -258,6 +258,19 @@ TEST(config_command_line) {
   ASSERT_STREQ(c.namesrv, "1.1.1.1:9876");
   free(out);
   tern_config_free(&cfg);
+
+  /* NAMESRV_ADDR is a default: the file and -n override it */
+  setenv("NAMESRV_ADDR", "9.9.9.9:9876", 1);
+  tern_config_init(&cfg, "mqbroker");
+  ASSERT_OK(tern_config_add(&cfg, items, TERN_ARRAY_SIZE(items), &c));
+  char *a4[] = {"mqbroker"};
+  free(run_main(&cfg, 1, a4, &rc));
+  ASSERT_EQ(rc, 0);
+  ASSERT_STREQ(c.namesrv, "9.9.9.9:9876");
+  free(run_main(&cfg, 3, a3, &rc));
+  ASSERT_STREQ(c.namesrv, "1.1.1.1:9876");
+  unsetenv("NAMESRV_ADDR");
+  tern_config_free(&cfg);
   unlink(path);
 }
 
