@@ -432,10 +432,14 @@ static void on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *b) {
   size_t want = READ_CHUNK, cap_max = (size_t)c->loop->opts.max_frame + READ_CHUNK;
   (void)hint;
   if (c->rlen >= 4) {
-    /* Grow toward the whole pending frame so a large frame needs no
-     * repeated growth; never past the frame limit (the parser rejects those). */
+    /* Grow toward a large pending frame, but at most doubling per read: a
+     * 4-byte prefix alone must not make us allocate 16 MiB. Never past the
+     * frame limit (the parser rejects those frames). */
     size_t need = 4 + (size_t)tern_load_be32(c->rbuf);
-    if (need > c->rlen && need - c->rlen > want && need <= (size_t)c->loop->opts.max_frame) want = need - c->rlen;
+    if (need > c->rlen && need - c->rlen > want && need <= (size_t)c->loop->opts.max_frame) {
+      want = need - c->rlen;
+      if (want > c->rlen + READ_CHUNK) want = c->rlen + READ_CHUNK;
+    }
   }
   if (c->rcap - c->rlen < want) {
     size_t nc = c->rcap ? c->rcap : READ_CHUNK;

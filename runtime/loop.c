@@ -80,8 +80,14 @@ static void on_async(uv_async_t *a) {
   }
 }
 
+/* A peer that resets its connection must cost us an EPIPE from writev, not the
+ * process: SIGPIPE is ignored process-wide (as the JVM effectively does). */
+static void ignore_sigpipe(void) { signal(SIGPIPE, SIG_IGN); }
+
 int tern_loop_init(tern_loop_t *l, uv_loop_t *uv, const tern_net_opts_t *opts) {
+  static pthread_once_t once = PTHREAD_ONCE_INIT;
   int rc;
+  pthread_once(&once, ignore_sigpipe);
   memset(l, 0, sizeof *l);
   if (opts) l->opts = *opts;
   else tern_net_opts_default(&l->opts);

@@ -76,7 +76,9 @@ struct tern_loop {
   bool own_uv;
 };
 
-/* uv may be NULL: the loop creates and owns its own uv_loop_t. opts NULL: defaults. */
+/* uv may be NULL: the loop creates and owns its own uv_loop_t. opts NULL:
+ * defaults. The first call sets SIGPIPE to SIG_IGN for the process. Timers of
+ * your own are plain uv_timer_t on l->uv. */
 int tern_loop_init(tern_loop_t *l, uv_loop_t *uv, const tern_net_opts_t *opts);
 /* uv_run(UV_RUN_DEFAULT): returns when nothing is left to do or after tern_loop_stop. */
 int tern_loop_run(tern_loop_t *l);
