@@ -13,6 +13,15 @@ int dispatch_record(tern_store_t *s, const tern_msg_record_t *r, int64_t phys, b
     if (!cq) return TERN_ENOMEM;
     tern_str_t tags;
     int64_t code = tern_props_get(r->properties, TERN_PROP_TAGS, &tags) == TERN_OK ? tern_msg_tags_code(tags) : 0;
+    tern_str_t lv;
+    int32_t level;
+    if (tern_str_eq_cstr(r->topic, TERN_TOPIC_SCHEDULE) &&
+        tern_props_get(r->properties, TERN_PROP_DELAY_TIME_LEVEL, &lv) == TERN_OK &&
+        tern_str_to_i32(lv, &level) == TERN_OK && level > 0) {
+      /* delayed messages: the entry carries the delivery time (reference 8.4) */
+      if (level > s->max_delay_level) level = s->max_delay_level;
+      code = r->store_timestamp + (level > 0 ? s->delay_ms[level] : 1000);
+    }
     rc = cq_put(s, cq, r->queue_offset, phys, r->total_size, code);
     if (rc) return rc;
   }

@@ -36,6 +36,7 @@ void tern_store_config_init(tern_store_config_t *c) {
   c->max_index_num = TERN_INDEX_HEADER_DEFAULT_INDEX_NUM;
   c->max_message_size = 4194304;
   c->check_crc_on_recover = true;
+  c->message_delay_level = "1s 5s 10s 30s 1m 2m 3m 4m 5m 6m 7m 8m 9m 10m 20m 30m 1h 2h";
   c->max_transfer_bytes_on_message_in_memory = 262144;
   c->max_transfer_count_on_message_in_memory = 32;
 }
@@ -75,6 +76,27 @@ void tern_store_logf(tern_store_t *s, const char *fmt, ...) {
 void tern_store_corrupt(tern_store_t *s, const char *file, int64_t off, const char *what) {
   atomic_fetch_add(&s->st_corruptions, 1);
   tern_store_logf(s, "store: corrupt data in %s at offset %lld: %s", file, (long long)off, what);
+}
+
+/* messageDelayLevel: space-separated numbers with a unit s, m, h or d
+ * (ScheduleMessageService.parseDelayLevel). */
+static int parse_delay_levels(tern_store_t *s, const char *text, tern_err_t *err) {
+  const char *p = text;
+  int32_t n = 0;
+  while (*p) {
+    while (*p == ' ') p++;
+    if (!*p) break;
+    char *end;
+    long long v = strtoll(p, &end, 10);
+    int64_t unit = *end == 's' ? 1000 : *end == 'm' ? 60000 : *end == 'h' ? 3600000 : *end == 'd' ? 86400000 : 0;
+    if (end == p || v < 0 || v > 100000 || !unit || (end[1] != ' ' && end[1] != '\0') || n >= 64)
+      return tern_fail(err, TERN_EINVAL, "messageDelayLevel is not a list like \"1s 5s 1m 2h\"", "messageDelayLevel",
+                       (size_t)(p - text));
+    s->delay_ms[++n] = v * unit;
+    p = end + 1;
+  }
+  s->max_delay_level = n;
+  return TERN_OK;
 }
 
 static int open_checkpoint(tern_store_t *s, tern_err_t *err) {
@@ -128,6 +150,7 @@ static void store_free(tern_store_t *s) {
   free(s->abort_path);
   free(s->lock_path);
   free(s->delete_when);
+  free(s->delay_levels);
   free(s->ix.dir);
   free(s);
 }
@@ -155,15 +178,18 @@ int tern_store_open(const tern_store_config_t *cfg, tern_store_t **out, tern_err
   s->abort_path = tern_store_path_join(s->root, "abort");
   s->lock_path = tern_store_path_join(s->root, "lock");
   s->delete_when = strdup(cfg->delete_when ? cfg->delete_when : "04");
+  s->delay_levels = strdup(cfg->message_delay_level ? cfg->message_delay_level : "");
   s->cfg.store_path_root_dir = s->root;
   s->cfg.store_path_commit_log = s->clog_dir;
   s->cfg.delete_when = s->delete_when;
+  s->cfg.message_delay_level = s->delay_levels;
   s->ckpt_fd = -1;
   s->lock_fd = -1;
   int rc = TERN_OK;
   if (!s->root || !s->clog_dir || !s->cq_dir || !s->ix.dir || !s->config_dir || !s->checkpoint_path ||
-      !s->abort_path || !s->lock_path || !s->delete_when)
+      !s->abort_path || !s->lock_path || !s->delete_when || !s->delay_levels)
     rc = tern_fail(err, TERN_ENOMEM, "out of memory", NULL, 0);
+  if (!rc) rc = parse_delay_levels(s, s->delay_levels, err);
   if (!rc && (tern_store_mkdirs(s->root) || tern_store_mkdirs(s->clog_dir) || tern_store_mkdirs(s->cq_dir) ||
               tern_store_mkdirs(s->config_dir)))
     rc = tern_fail(err, TERN_EIO, "cannot create store directories", NULL, 0);

@@ -39,6 +39,8 @@ typedef struct tern_store_config {
   int32_t max_index_num;                /* maxIndexNum, 20000000 */
   int32_t max_message_size;             /* maxMessageSize, 4194304 (body bytes) */
   bool check_crc_on_recover;            /* checkCRCOnRecover, true */
+  const char *message_delay_level;      /* messageDelayLevel, "1s 5s 10s 30s 1m 2m 3m 4m 5m 6m 7m 8m 9m 10m 20m 30m 1h 2h":
+                                           SCHEDULE_TOPIC_XXXX entries carry store time + the level's delay as tagsCode */
   int32_t max_transfer_bytes_on_message_in_memory; /* 262144 */
   int32_t max_transfer_count_on_message_in_memory; /* 32 */
   /* Hooks (may be NULL). now_ms: wall clock in ms (store timestamps, file

@@ -140,6 +140,9 @@ struct tern_store {
   tern_store_config_t cfg;
   char *root, *clog_dir, *cq_dir, *index_dir, *config_dir, *checkpoint_path, *abort_path, *lock_path;
   char *delete_when;
+  char *delay_levels;
+  int64_t delay_ms[65]; /* [level] for levels 1..max_delay_level */
+  int32_t max_delay_level;
   int lock_fd;
 
   /* commit log */

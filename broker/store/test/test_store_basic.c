@@ -432,6 +432,45 @@ TEST(query_by_key_time_and_earliest) {
   free(dir);
 }
 
+static int64_t seen_codes[8];
+static size_t n_seen;
+static bool capture_code(void *ctx, int64_t code) {
+  (void)ctx;
+  if (n_seen < 8) seen_codes[n_seen++] = code;
+  return true;
+}
+
+TEST(schedule_topic_entries_carry_delivery_time) {
+  char *dir = tst_tmpdir("sched");
+  tern_store_config_t cfg;
+  tst_config(&cfg, dir);
+  tst_clock_ms = 1700000000000;
+  tern_store_t *s = open_store(dir, &cfg);
+  ASSERT(s);
+  const char *props[] = {"DELAY\0013\002TAGS\001t\002", "DELAY\00199\002", "DELAY\0010\002TAGS\001A\002"};
+  for (int i = 0; i < 3; i++) {
+    tern_store_msg_t m = tst_msg("SCHEDULE_TOPIC_XXXX", 2, "d", props[i]);
+    tern_put_result_t pr;
+    ASSERT_OK(tern_store_put(s, &m, &pr));
+  }
+  tern_store_filter_t f = {NULL, 0, capture_code, NULL};
+  tern_store_span_t sp[8];
+  n_seen = 0;
+  tern_get_result_t r = get(s, "SCHEDULE_TOPIC_XXXX", 2, 0, 8, &f, sp, 8);
+  ASSERT_EQ(r.n, 3);
+  ASSERT_EQ(seen_codes[0], 1700000000000 + 10000);   /* level 3 = 10s */
+  ASSERT_EQ(seen_codes[1], 1700000000000 + 7200000); /* past the last level: the last (2h) */
+  ASSERT_EQ(seen_codes[2], 65);                      /* no delay: the tag hash */
+  tern_store_close(s);
+  cfg.message_delay_level = "1s 5x";
+  tern_err_t err = {0};
+  ASSERT_EQ(tern_store_open(&cfg, &s, &err), TERN_EINVAL);
+  ASSERT_STREQ(err.field, "messageDelayLevel");
+  tst_clock_ms = 0;
+  tst_rmrf(dir);
+  free(dir);
+}
+
 TEST(second_open_is_refused) {
   char *dir = tst_tmpdir("lock");
   tern_store_config_t cfg;
