@@ -4,6 +4,7 @@
 #include "runtime/server.h"
 
 #include <stdio.h>
+#include <sys/socket.h>
 
 #include "runtime/conn_internal.h"
 #include "runtime/log.h"
@@ -83,11 +84,18 @@ int tern_server_listen(tern_server_t *s, const char *host, int port) {
   if (uv_ip4_addr(host, port, (struct sockaddr_in *)&ss) && uv_ip6_addr(host, port, (struct sockaddr_in6 *)&ss))
     return TERN_EINVAL;
   t = &s->listeners[i];
-  uv_tcp_init(s->loop->uv, t);
+  rc = uv_tcp_init_ex(s->loop->uv, t, ss.ss_family);
+  if (rc) return TERN_EIO;
   t->data = s;
   s->nlisten++;
   s->listeners_open++;
-  rc = uv_tcp_bind(t, (struct sockaddr *)&ss, 0);
+  if (s->reuseport) {
+    uv_os_fd_t fd;
+    int one = 1;
+    rc = uv_fileno((uv_handle_t *)t, &fd);
+    if (!rc && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one)) rc = UV_EINVAL;
+  }
+  if (!rc) rc = uv_tcp_bind(t, (struct sockaddr *)&ss, 0);
   if (!rc) rc = uv_listen((uv_stream_t *)t, 1024, on_connection);
   if (rc) {
     tern_error("cannot listen on %s:%d: %s", host, port, uv_strerror(rc));

@@ -21,6 +21,8 @@ struct tern_server {
   tern_accept_fn on_accept;         /* optional: a connection was accepted */
   tern_conn_close_fn on_conn_close; /* optional: an accepted connection closed */
   void *data;                       /* for the owner */
+  bool reuseport; /* set before listening: several loops (threads) may listen on
+                     the same port and the kernel spreads connections (SO_REUSEPORT) */
   /* private */
   uv_tcp_t listeners[TERN_SERVER_MAX_LISTEN];
   int ports[TERN_SERVER_MAX_LISTEN];

@@ -191,7 +191,9 @@ static void *fx_thread(void *arg) {
     tern_server_init(&fx->server, &fx->loop, fx_handle, fx);
     fx->server.data = fx;
     fx->server.on_conn_close = on_conn_close;
-    rc = tern_server_listen(&fx->server, "127.0.0.1", 0);
+    fx->server.reuseport = fx->reuseport;
+    rc = tern_server_listen(&fx->server, "127.0.0.1", fx->want_port);
+    fx->server.reuseport = false;
     if (!rc) rc = tern_server_listen(&fx->server, "127.0.0.1", 0);
     if (!rc && fx->use_signals) rc = tern_loop_on_signals(&fx->loop, on_signal, fx);
     /* The post queue must keep the loop alive while idle: a ref'd dummy
@@ -210,11 +212,25 @@ static void *fx_thread(void *arg) {
   return NULL;
 }
 
+static void fx_launch(fx_server_t *fx);
+
 void fx_start(fx_server_t *fx, const tern_net_opts_t *opts, bool use_signals) {
   memset(fx, 0, sizeof *fx);
   if (opts) fx->opts = *opts;
   else tern_net_opts_default(&fx->opts);
   fx->use_signals = use_signals;
+  fx_launch(fx);
+}
+
+void fx_start_shared(fx_server_t *fx, int port) {
+  memset(fx, 0, sizeof *fx);
+  tern_net_opts_default(&fx->opts);
+  fx->reuseport = true;
+  fx->want_port = port;
+  fx_launch(fx);
+}
+
+static void fx_launch(fx_server_t *fx) {
   fx->exit_code = -1;
   pthread_mutex_init(&fx->mu, NULL);
   pthread_cond_init(&fx->cv, NULL);

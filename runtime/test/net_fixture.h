@@ -31,6 +31,8 @@ typedef struct fx_server {
   pthread_cond_t cv;
   bool ready;
   bool use_signals;
+  bool reuseport; /* listen with SO_REUSEPORT on want_port (first listener) */
+  int want_port;
   int port, port2;
   int exit_code;
   tern_post_t stop_post;
@@ -40,6 +42,8 @@ typedef struct fx_server {
 
 /* Starts the server thread (listening on two ephemeral ports) with opts (NULL: defaults). */
 void fx_start(fx_server_t *fx, const tern_net_opts_t *opts, bool use_signals);
+/* Like fx_start, with the first listener on `port` shared with other loops (SO_REUSEPORT; 0: any port). */
+void fx_start_shared(fx_server_t *fx, int port);
 /* Closes the server from another thread (tern_loop_post) and joins it. */
 void fx_stop(fx_server_t *fx);
 /* Joins a server thread that was stopped otherwise (e.g. by a signal). */

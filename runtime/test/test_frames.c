@@ -220,3 +220,30 @@ TEST(configured_version_is_written) {
   close(fd);
   fx_stop(&fx);
 }
+
+TEST(two_loops_share_a_port) {
+  /* Each loop thread listens on the same port with SO_REUSEPORT; the kernel
+   * spreads new connections over both, so a server can use both cores. */
+  fx_server_t a, b;
+  tern_buf_t req;
+  int fds[32];
+  fx_start_shared(&a, 0);
+  ASSERT(a.port > 0);
+  fx_start_shared(&b, a.port);
+  ASSERT_EQ(b.port, a.port);
+  tern_buf_init(&req, 0);
+  fx_encode(&req, FX_ECHO, 3, TERN_SER_JSON, "shared", 0, NULL, NULL);
+  for (int i = 0; i < 32; i++) {
+    fds[i] = fx_connect(a.port);
+    ASSERT(fds[i] >= 0);
+    ASSERT_OK(fx_send_all(fds[i], req.p, req.len));
+    ASSERT(expect_echo(fds[i], 3, "shared", TERN_SER_JSON));
+  }
+  ASSERT_EQ(atomic_load(&a.requests) + atomic_load(&b.requests), 32);
+  ASSERT(atomic_load(&a.requests) > 0);
+  ASSERT(atomic_load(&b.requests) > 0);
+  for (int i = 0; i < 32; i++) close(fds[i]);
+  tern_buf_free(&req);
+  fx_stop(&a);
+  fx_stop(&b);
+}
