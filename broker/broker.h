@@ -64,6 +64,8 @@ typedef struct tern_broker_conf {
   bool broker_topic_enable;           /* brokerTopicEnable, true */
   bool trace_topic_enable;            /* traceTopicEnable, false */
   bool message_index_enable;          /* messageIndexEnable, true */
+  const char *region_id;              /* regionId, DefaultRegion (MSG_REGION of send replies) */
+  bool trace_on;                      /* traceOn, true (TRACE_ON of send replies) */
   const char *log_level;              /* logLevel (Tern), info */
 } tern_broker_conf_t;
 
@@ -71,13 +73,7 @@ extern const tern_cfg_item_t tern_broker_conf_items[];
 extern const size_t tern_broker_conf_n_items;
 
 /* ---- topics (reference §8.7) ---- */
-#define TERN_TOPIC_DEFAULT "TBW102"
-#define TERN_TOPIC_SELF_TEST "SELF_TEST_TOPIC"
-#define TERN_TOPIC_OFFSET_MOVED_EVENT "OFFSET_MOVED_EVENT"
-#define TERN_TOPIC_SCHEDULE "SCHEDULE_TOPIC_XXXX"
-#define TERN_TOPIC_RETRY_PREFIX "%RETRY%"
-#define TERN_TOPIC_DLQ_PREFIX "%DLQ%"
-#define TERN_TOPIC_MAX_LEN 127 /* Validators: TOPIC_MAX_LENGTH */
+/* Topic names and limits: gen/message.h (TERN_TOPIC_*, TERN_RETRY_TOPIC_PREFIX, tern_topic_valid). */
 
 #define TERN_PERM_PRIORITY 0x8
 #define TERN_PERM_READ 0x4
@@ -87,16 +83,21 @@ extern const size_t tern_broker_conf_n_items;
 /* One topic: its config (strings point into name[] / the topic's own arena). */
 typedef struct tern_broker_topic {
   tern_body_topic_config_t cfg; /* cfg.topic_name points at name */
-  char name[TERN_TOPIC_MAX_LEN + 1];
+  char name[256]; /* 127 for sent-to topics; %RETRY%/%DLQ% of a long group may be longer */
 } tern_broker_topic_t;
 
 /* ---- consumer offsets ---- */
-/* The committed offsets of one (topic, group), indexed by queue id; -1 = none. */
+/* The committed offsets of one (topic, group): (queue id, offset) pairs sorted
+ * by queue id. */
+typedef struct tern_broker_qoff {
+  int32_t queue_id;
+  int64_t offset;
+} tern_broker_qoff_t;
 typedef struct tern_broker_offsets {
-  char *key;         /* "topic@group", malloc'd; topic_len marks the '@' */
-  size_t topic_len;
-  int64_t *off;      /* off[qid], -1 where nothing was committed */
-  int32_t n;         /* allocated queue slots */
+  char *key;         /* "topic@group", malloc'd, NUL-terminated */
+  tern_str_t topic, group; /* slices of key */
+  tern_broker_qoff_t *q;
+  uint32_t n, cap;
 } tern_broker_offsets_t;
 
 /* ---- hooks the client-management part fills (may stay NULL) ---- */
@@ -168,6 +169,9 @@ struct tern_broker {
   tern_arena_t arena;           /* per-request scratch, reset per request */
   uint8_t arena_block[16384];
   void (*on_stopped)(tern_broker_t *b); /* main.c: the server closed and everything is flushed */
+  void (*on_registered)(tern_broker_t *b); /* main.c: the first registration round finished (or failed) */
+  char **namesrv; /* namesrvAddr split on ';' */
+  size_t n_namesrv;
 };
 
 /* ---- life cycle (broker.c) ---- */
