@@ -263,12 +263,6 @@ int tern_store_put_batch(tern_store_t *s, const tern_store_msg_t *m, size_t n, t
       return TERN_EINVAL;
     }
   }
-  cq = cq_get_or_create(s, m[0].topic, m[0].queue_id);
-  if (!cq) {
-    res->status = TERN_PUT_UNKNOWN_ERROR;
-    res->reason = "out of memory";
-    return TERN_ENOMEM;
-  }
   /* Validate every record first, so a batch is stored whole or not at all. */
   int64_t total = 0;
   for (size_t i = 0; i < n; i++) {
@@ -276,6 +270,12 @@ int tern_store_put_batch(tern_store_t *s, const tern_store_msg_t *m, size_t n, t
     int rc = clog_check(s, &m[i], res, &size);
     if (rc) return rc;
     total += size;
+  }
+  cq = cq_get_or_create(s, m[0].topic, m[0].queue_id);
+  if (!cq) {
+    res->status = TERN_PUT_UNKNOWN_ERROR;
+    res->reason = "out of memory";
+    return TERN_ENOMEM;
   }
   if (n > 1) {
     int rc = clog_reserve(s, total, res);
