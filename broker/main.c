@@ -9,6 +9,7 @@
 #include <stdlib.h>
 
 #include "broker/broker.h"
+#include "broker/clients.h" /* client-management keys (channelExpiredTimeoutMills, ...) */
 #include "runtime/log.h"
 
 typedef struct app {
@@ -42,7 +43,8 @@ int main(int argc, char **argv) {
   signal(SIGPIPE, SIG_IGN);
   tern_config_init(&cfg, "mqbroker");
   if (tern_config_add(&cfg, tern_broker_conf_items, tern_broker_conf_n_items, &a.b.conf) ||
-      tern_config_add(&cfg, tern_net_cfg_items, tern_net_cfg_count, &net)) {
+      tern_config_add(&cfg, tern_net_cfg_items, tern_net_cfg_count, &net) ||
+      tern_broker_clients_conf_add(&cfg)) {
     fprintf(stderr, "mqbroker: %s\n", cfg.errmsg);
     return 1;
   }
