@@ -3,7 +3,11 @@
  * with late responses dropped, oneway sends that get no reply, pending
  * requests failed when their connection closes, zero-copy replies, the
  * blocking client, and work posted to a loop from other threads. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdlib.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "gen/codes.h"
 #include "net_fixture.h"
@@ -225,6 +229,53 @@ TEST(refused_connect_fails_the_request) {
     ASSERT_EQ(tern_pool_get(&cl.pool, ":9876", &conn), TERN_EINVAL);
   }
   client_close(&cl);
+}
+
+static void count_connect_timeouts(void *arg, tern_log_level_t lvl, const char *line) {
+  (void)lvl;
+  if (strstr(line, "connect timed out")) ++*(int *)arg;
+}
+
+TEST(connect_timeout_fails_the_request) {
+  /* A listener that never accepts, with its accept queue full: the kernel
+   * drops further SYNs, so our connect neither succeeds nor fails. */
+  struct sockaddr_in sa;
+  socklen_t len = sizeof sa;
+  int lfd = socket(AF_INET, SOCK_STREAM, 0), fillers[4], timeouts = 0;
+  tern_net_opts_t o;
+  client_t cl;
+  call_t c = {0};
+  uint64_t t0;
+  memset(&sa, 0, sizeof sa);
+  sa.sin_family = AF_INET;
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_OK(bind(lfd, (struct sockaddr *)&sa, sizeof sa));
+  ASSERT_OK(listen(lfd, 0));
+  ASSERT_OK(getsockname(lfd, (struct sockaddr *)&sa, &len));
+  for (int i = 0; i < 4; i++) { /* fill the queue; later ones may hang, so don't wait for them */
+    fillers[i] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    connect(fillers[i], (struct sockaddr *)&sa, sizeof sa);
+  }
+  fx_sleep_ms(50);
+  tern_net_opts_default(&o);
+  o.connect_timeout_ms = 300;
+  tern_loop_init(&cl.loop, NULL, &o);
+  tern_pool_init(&cl.pool, &cl.loop, NULL, NULL);
+  snprintf(cl.addr, sizeof cl.addr, "127.0.0.1:%d", ntohs(sa.sin_port));
+  cl.seq = 0;
+  tern_log_set_sink(count_connect_timeouts, &timeouts);
+  t0 = uv_hrtime();
+  ASSERT_OK(send_req(&cl, FX_ECHO, "x", NULL, NULL, 0, 10000, &c));
+  run_until(&cl.loop, &c.calls, 1, 3000);
+  tern_log_set_sink(NULL, NULL);
+  ASSERT_EQ(c.calls, 1);
+  ASSERT_EQ(c.status, TERN_ECLOSED);
+  ASSERT_EQ(timeouts, 1);
+  ASSERT((uv_hrtime() - t0) / 1000000 >= 280);
+  ASSERT((uv_hrtime() - t0) / 1000000 < 2000);
+  client_close(&cl);
+  for (int i = 0; i < 4; i++) close(fillers[i]);
+  close(lfd);
 }
 
 TEST(host_names_are_resolved) {
