@@ -107,7 +107,10 @@ int store_recover(tern_store_t *s, tern_err_t *err) {
   if (q->n) {
     mfile_t *l = fq_last(q);
     int64_t conf = s->ckpt_v.confirm_phy_offset;
-    bool conf_ok = s->last_exit_ok && conf >= l->from && conf <= l->from + l->size &&
+    /* trusted only when both offsets an orderly shutdown writes agree and
+     * nothing was written past it */
+    bool conf_ok = s->last_exit_ok && conf == s->ckpt_v.master_flushed_offset && conf >= l->from &&
+                   conf <= l->from + l->size &&
                    (conf == l->from + l->size || conf - l->from + 4 > l->size ||
                     tern_load_be32(l->base + (conf - l->from)) == 0) &&
                    conf >= q->files[0]->from;
