@@ -175,11 +175,9 @@ static void on_write(uv_write_t *w, int status) {
     process_frames(c); /* frames left buffered when we paused */
     if (!c->paused && c->state == TERN_CONN_OPEN) start_reading(c);
   }
-  if (c->state == TERN_CONN_CLOSED) {
-  } else if (outq_bytes(&c->out)) {
-    flush(c);
-  } else if (c->state == TERN_CONN_DRAINING && c->parked == 0) {
-    tern_conn__close(c, NULL);
+  if (c->state != TERN_CONN_CLOSED) {
+    if (outq_bytes(&c->out)) flush(c);
+    else if (c->state == TERN_CONN_DRAINING && c->parked == 0) tern_conn__close(c, NULL);
   }
   tern_conn_unref(c);
 }
