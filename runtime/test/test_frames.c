@@ -247,3 +247,118 @@ TEST(two_loops_share_a_port) {
   fx_stop(&a);
   fx_stop(&b);
 }
+
+/* ---- many connections, random frame sizes, random write splits ---- */
+
+typedef struct stream {
+  int fd;
+  unsigned seed;
+  int frames;
+  tern_buf_t wire;          /* every request, back to back */
+  uint32_t *body_len;       /* per frame */
+  uint8_t *ser;             /* per frame */
+  int bad;                  /* reader: mismatches seen */
+  uint8_t *rbuf;
+} stream_t;
+
+static unsigned rnd(unsigned *s) {
+  *s = *s * 1103515245u + 12345u;
+  return (*s >> 8) & 0xFFFFFF;
+}
+
+/* The body of frame i: bytes derived from (i, position), so the reader can check them. */
+static uint8_t body_byte(int i, uint32_t pos) { return (uint8_t)(i * 31 + pos * 7 + (pos >> 8)); }
+
+static void *stream_writer(void *arg) {
+  stream_t *st = arg;
+  size_t off = 0;
+  unsigned s = st->seed ^ 0x5555;
+  while (off < st->wire.len) {
+    size_t n = 1 + rnd(&s) % 100000;
+    if (n > st->wire.len - off) n = st->wire.len - off;
+    if (fx_send_all(st->fd, st->wire.p + off, n)) break;
+    off += n;
+  }
+  return NULL;
+}
+
+static void *stream_reader(void *arg) {
+  stream_t *st = arg;
+  tern_arena_t a;
+  tern_arena_init(&a, 0, NULL, 0);
+  for (int i = 0; i < st->frames; i++) {
+    tern_cmd_t cmd;
+    tern_arena_reset(&a);
+    if (fx_read_cmd(st->fd, st->rbuf, 200000, &cmd, &a, 10000) <= 0) {
+      st->bad += st->frames - i;
+      break;
+    }
+    if (cmd.opaque != i || cmd.body.n != st->body_len[i] || cmd.serialize_type != st->ser[i]) {
+      st->bad++;
+      continue;
+    }
+    for (uint32_t k = 0; k < cmd.body.n; k++)
+      if ((uint8_t)cmd.body.p[k] != body_byte(i, k)) {
+        st->bad++;
+        break;
+      }
+  }
+  tern_arena_free(&a);
+  return NULL;
+}
+
+TEST(many_connections_random_sizes_and_splits) {
+  enum { CONNS = 6, FRAMES = 150 };
+  fx_server_t fx;
+  stream_t st[CONNS];
+  pthread_t wr[CONNS], rd[CONNS];
+  uint8_t *body = malloc(140000);
+  fx_start(&fx, NULL, false);
+  for (int c = 0; c < CONNS; c++) {
+    stream_t *s = &st[c];
+    memset(s, 0, sizeof *s);
+    s->seed = 1000u + (unsigned)c;
+    s->frames = FRAMES;
+    s->fd = fx_connect(c % 2 ? fx.port2 : fx.port);
+    ASSERT(s->fd >= 0);
+    s->body_len = calloc(FRAMES, sizeof *s->body_len);
+    s->ser = calloc(FRAMES, 1);
+    s->rbuf = malloc(200000);
+    tern_buf_init(&s->wire, 0);
+    for (int i = 0; i < FRAMES; i++) {
+      tern_cmd_t cmd;
+      unsigned r = rnd(&s->seed);
+      /* mostly small, some across the 64 KiB read size */
+      uint32_t n = r % 8 == 0 ? 60000 + r % 70000 : r % 2000;
+      for (uint32_t k = 0; k < n; k++) body[k] = body_byte(i, k);
+      tern_cmd_init(&cmd);
+      cmd.code = FX_ECHO;
+      cmd.opaque = i;
+      cmd.serialize_type = (uint8_t)(r >> 4 & 1);
+      cmd.body.p = (const char *)body;
+      cmd.body.n = n;
+      ASSERT_OK(tern_cmd_encode(&cmd, &s->wire));
+      s->body_len[i] = n;
+      s->ser[i] = cmd.serialize_type;
+    }
+  }
+  for (int c = 0; c < CONNS; c++) {
+    pthread_create(&rd[c], NULL, stream_reader, &st[c]);
+    pthread_create(&wr[c], NULL, stream_writer, &st[c]);
+  }
+  for (int c = 0; c < CONNS; c++) {
+    pthread_join(wr[c], NULL);
+    pthread_join(rd[c], NULL);
+  }
+  for (int c = 0; c < CONNS; c++) {
+    ASSERT_EQ(st[c].bad, 0);
+    close(st[c].fd);
+    tern_buf_free(&st[c].wire);
+    free(st[c].body_len);
+    free(st[c].ser);
+    free(st[c].rbuf);
+  }
+  ASSERT_EQ(atomic_load(&fx.requests), CONNS * FRAMES);
+  free(body);
+  fx_stop(&fx);
+}
