@@ -1,0 +1,57 @@
+/* Test support for the broker service-core tests: starts the real mqbroker
+ * (listenPort=0, small commit-log files, a temp store directory, extra
+ * broker.conf lines from the test), reads its ports from the "boot success"
+ * line, and builds requests with the generated header codecs sent through
+ * the runtime's blocking client. Name servers come from namesrv/test/ns_proc.h. */
+#ifndef TERN_BROKER_TEST_BT_H
+#define TERN_BROKER_TEST_BT_H
+
+#include <sys/types.h>
+
+#include "gen/codes.h"
+#include "gen/message.h"
+#include "gen/rpc.h"
+#include "ns_proc.h"
+#include "runtime/pool.h"
+
+typedef struct bt_broker {
+  pid_t pid;
+  int port, vip_port;
+  char dir[128];
+  int out_fd;
+  double start_ms; /* exec to "boot success" */
+} bt_broker_t;
+
+const char *bt_broker_binary(void);
+/* dir NULL: a new temp directory. ns_port 0: no name server. */
+int bt_broker_start(bt_broker_t *p, const char *dir, int ns_port, const char *extra_conf);
+/* SIGTERM and wait: the exit status (-1 on timeout, then SIGKILL). keep_dir 0 removes the directory. */
+int bt_broker_stop(bt_broker_t *p, int keep_dir);
+/* SIGKILL (a crash): keeps the directory. */
+void bt_broker_kill(bt_broker_t *p);
+/* VmRSS of the process in KiB. */
+long bt_rss_kb(pid_t pid);
+double bt_now_ms(void);
+
+typedef struct bt_client {
+  tern_sync_client_t sc;
+  tern_arena_t arena; /* responses, reset by each call */
+} bt_client_t;
+
+int bt_open(bt_client_t *c, int port);
+void bt_close(bt_client_t *c);
+/* Sends req (any code), waits up to timeout_ms; *resp valid until the next call. */
+int bt_call(bt_client_t *c, tern_cmd_t *req, tern_cmd_t *resp, uint32_t timeout_ms);
+
+/* SEND_MESSAGE (code 10, V1 header) or SEND_MESSAGE_V2 / SEND_BATCH_MESSAGE (V2 header). */
+int bt_send(bt_client_t *c, int32_t code, const char *topic, int32_t qid, tern_str_t body, tern_str_t props, bool batch,
+            tern_cmd_t *resp);
+/* PULL_MESSAGE with the given sysFlag; sub may be NULL. */
+int bt_pull(bt_client_t *c, const char *group, const char *topic, int32_t qid, int64_t offset, int32_t max,
+            int32_t sys_flag, int64_t suspend_ms, const char *sub, tern_cmd_t *resp, uint32_t timeout_ms);
+/* The pull response header's fields (0 on success). */
+int bt_pull_hdr(const tern_cmd_t *resp, tern_hdr_pull_message_response_t *h);
+/* The value of an extFields key as int64 (INT64_MIN when absent). */
+int64_t bt_ext_i64(const tern_cmd_t *resp, const char *key);
+
+#endif
