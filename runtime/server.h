@@ -18,8 +18,9 @@ struct tern_server {
   tern_loop_t *loop;
   tern_request_fn on_request;
   void *ctx;
-  tern_accept_fn on_accept;         /* optional: a connection was accepted */
-  tern_conn_close_fn on_conn_close; /* optional: an accepted connection closed */
+  tern_accept_fn on_accept;         /* optional: a connection was accepted (called with ctx) */
+  tern_conn_close_fn on_conn_close; /* optional: an accepted connection closed (called with ctx,
+                                       after its pending requests failed) */
   void *data;                       /* for the owner */
   bool reuseport; /* set before listening: several loops (threads) may listen on
                      the same port and the kernel spreads connections (SO_REUSEPORT) */
