@@ -207,6 +207,7 @@ int ix_put(tern_store_t *s, tern_str_t topic, tern_str_t key, int64_t phys, int6
   h->end_phy_offset = phys;
   h->end_timestamp = store_ts;
   tern_index_header_encode(h, b);
+  atomic_store_explicit(&ix->end_ts, store_ts, memory_order_release);
   return TERN_OK;
 }
 
@@ -255,9 +256,9 @@ void ix_flush(tern_store_t *s, bool force) {
   ix->last_flush_ms = now;
   pthread_mutex_lock(&ix->mu);
   if (ix->n) {
-    ixfile_t *f = ix->files[ix->n - 1];
-    int64_t ts = f->hdr.end_timestamp;
-    if (sync_file(f) == TERN_OK) atomic_store(&ix->flushed_ts, ts);
+    /* the time first: the sync then covers at least the entries up to it */
+    int64_t ts = atomic_load_explicit(&ix->end_ts, memory_order_acquire);
+    if (sync_file(ix->files[ix->n - 1]) == TERN_OK && ts > 0) atomic_store(&ix->flushed_ts, ts);
   }
   pthread_mutex_unlock(&ix->mu);
 }

@@ -106,9 +106,11 @@ int tern_store_put_batch(tern_store_t *s, const tern_store_msg_t *m, size_t n, t
 /* SYNC_FLUSH group commit. The flush thread fdatasyncs up to the highest
  * written offset and calls cb(arg, TERN_PUT_OK) for every waiter whose
  * end_offset is durable, or cb(arg, TERN_PUT_FLUSH_DISK_TIMEOUT) once
- * syncFlushTimeout has passed. Callbacks run on the flush thread; after each
- * round of callbacks round_done(hook_ctx) (set with tern_store_set_flush_notify)
- * runs once, which is where a loop-based broker calls uv_async_send. */
+ * syncFlushTimeout has passed. Callbacks run on a store thread (the flush
+ * thread, or the timeout watcher, possibly at the same time), each waiter's
+ * exactly once; after each round of callbacks round_done(ctx) (set with
+ * tern_store_set_flush_notify) runs once on that thread, which is where a
+ * loop-based broker calls uv_async_send. */
 typedef void (*tern_flush_cb)(void *arg, tern_put_status_t status);
 /* Returns 0 when registered, 1 when end_offset is already durable (cb is not
  * called), TERN_ENOMEM. */

@@ -114,6 +114,7 @@ typedef struct ixservice {
   pthread_mutex_t mu; /* list changes vs the flush thread */
   int64_t skip_below;  /* records below this commit-log offset are already indexed */
   int64_t last_flush_ms;
+  _Atomic int64_t end_ts;      /* end time of the newest entry, published by the owner for the flusher */
   _Atomic int64_t flushed_ts;  /* end time of the last index flush, for the checkpoint */
 } ixservice_t;
 
