@@ -221,7 +221,9 @@ int tern_broker_pull_run(tern_broker_t *b, tern_conn_t *c, const tern_cmd_t *req
                TERN_HDR_PULL_MESSAGE_RESPONSE_HAS_MIN_OFFSET | TERN_HDR_PULL_MESSAGE_RESPONSE_HAS_MAX_OFFSET;
   tern_broker_resp_init(&resp, code);
   resp.has_remark = true;
-  resp.remark = tern_str_from_cstr(tern_get_status_name(res.status));
+  /* Java creates a missing consume queue on read, so it reports an unknown queue as NO_MESSAGE_IN_QUEUE */
+  resp.remark = tern_str_from_cstr(tern_get_status_name(
+      res.status == TERN_GET_NO_MATCHED_LOGIC_QUEUE ? TERN_GET_NO_MESSAGE_IN_QUEUE : res.status));
   if (tern_hdr_pull_message_response_encode(&rh, &resp, a)) return TERN_ENOMEM;
   if (code != TERN_RESP_SUCCESS) {
     tern_conn_reply(c, req, &resp);

@@ -49,6 +49,8 @@ int bt_send(bt_client_t *c, int32_t code, const char *topic, int32_t qid, tern_s
 /* PULL_MESSAGE with the given sysFlag; sub may be NULL. */
 int bt_pull(bt_client_t *c, const char *group, const char *topic, int32_t qid, int64_t offset, int32_t max,
             int32_t sys_flag, int64_t suspend_ms, const char *sub, tern_cmd_t *resp, uint32_t timeout_ms);
+/* A pull with a header the test filled (commitOffset, expressionType, ...). */
+int bt_pull_h(bt_client_t *c, const tern_hdr_pull_message_request_t *h, tern_cmd_t *resp, uint32_t timeout_ms);
 /* The pull response header's fields (0 on success). */
 int bt_pull_hdr(const tern_cmd_t *resp, tern_hdr_pull_message_response_t *h);
 /* The value of an extFields key as int64 (INT64_MIN when absent). */

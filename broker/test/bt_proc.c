@@ -244,6 +244,18 @@ int bt_pull(bt_client_t *c, const char *group, const char *topic, int32_t qid, i
   return rc;
 }
 
+int bt_pull_h(bt_client_t *c, const tern_hdr_pull_message_request_t *h, tern_cmd_t *resp, uint32_t timeout_ms) {
+  tern_cmd_t req;
+  tern_arena_t a;
+  int rc;
+  tern_arena_init(&a, 0, NULL, 0);
+  tern_rpc_request_init(&req, TERN_REQ_PULL_MESSAGE, TERN_STR_NULL);
+  rc = tern_hdr_pull_message_request_encode(h, &req, &a);
+  if (rc == 0) rc = bt_call(c, &req, resp, timeout_ms);
+  tern_arena_free(&a);
+  return rc;
+}
+
 int bt_pull_hdr(const tern_cmd_t *resp, tern_hdr_pull_message_response_t *h) {
   tern_err_t err;
   return tern_hdr_pull_message_response_decode(resp, h, &err);
