@@ -266,8 +266,9 @@ static void remove_where(tern_broker_clients_t *cl, tern_conn_t *only, int64_t e
         continue;
       }
       if (!only) {
-        tern_warn("broker: SCAN: remove expired channel from ConsumerManager consumerTable. channel=%s, consumerGroup=%s",
-                  tern_conn_peer(ch->conn), g->name);
+        tern_warn("broker: SCAN: remove expired channel from ConsumerManager consumerTable. channel=%s, consumerGroup=%s, "
+                  "clientId=%s, silent %lld ms",
+                  tern_conn_peer(ch->conn), g->name, ch->client_id, (long long)(expire_before + cl->conf.channel_expired_timeout_ms - ch->last_update_ms));
         tern_conn_ref(ch->conn);
         if (ptr_push(&to_close, ch->conn)) tern_conn_unref(ch->conn);
       } else {
