@@ -1,6 +1,8 @@
 /* Fuzzes every JSON body decoder (gen/bodies.h) and the compressed
- * REGISTER_BROKER form. Byte 0 picks the codec (the last value is the
- * compressed form), byte 1 the encoder flags, the rest is the body. Whatever
+ * REGISTER_BROKER form. Input: one byte of encoder flags, then
+ * "<JavaClassName>:" and the body (seeds name their codec, so they stay valid
+ * as spec/bodies grows); without a known name, byte 0 also picks the codec,
+ * "RegisterBrokerBody.compressed:" (or the last pick) is the zlib form. Whatever
  * decodes must encode, and our own encoding must decode and re-encode to the
  * same bytes. */
 #include <stdlib.h>
@@ -35,10 +37,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   tern_err_t err;
   tern_str_t body;
   unsigned pick, flags;
-  if (size < 2) return 0;
+  if (size < 1) return 0;
+  flags = data[0] & (TERN_JSON_LEGACY_KEYS | TERN_JSON_PRETTY);
   pick = data[0] % (TERN_BODY_CODEC_COUNT + 1);
-  flags = data[1] & (TERN_JSON_LEGACY_KEYS | TERN_JSON_PRETTY);
-  body = (tern_str_t){(const char *)data + 2, size - 2};
+  body = (tern_str_t){(const char *)data + 1, size - 1};
+  {
+    const char *colon = memchr(body.p, ':', body.n < 64 ? body.n : 64);
+    if (colon) {
+      char name[64];
+      size_t n = (size_t)(colon - body.p);
+      const tern_body_codec_t *c;
+      memcpy(name, body.p, n);
+      name[n] = '\0';
+      if ((c = tern_body_codec_find(name)) != NULL) pick = (unsigned)(c - tern_body_codecs);
+      else if (strcmp(name, "RegisterBrokerBody.compressed") == 0) pick = TERN_BODY_CODEC_COUNT;
+      if (c || pick == TERN_BODY_CODEC_COUNT) {
+        body.p = colon + 1;
+        body.n -= n + 1;
+      }
+    }
+  }
   tern_arena_init(&a, 4 << 20, NULL, 0);
   if (pick < TERN_BODY_CODEC_COUNT) {
     const tern_body_codec_t *c = &tern_body_codecs[pick];
