@@ -201,7 +201,7 @@ static int env_start_broker(env_t *e) {
   return env_can_connect(e->br.port) ? 0 : -1;
 }
 
-static int env_start(env_t *e, const char *broker_extra) {
+__attribute__((unused)) static int env_start(env_t *e, const char *broker_extra) {
   memset(&e->ns, 0, sizeof e->ns);
   memset(&e->br, 0, sizeof e->br);
   snprintf(e->dir, sizeof e->dir, "/tmp/tern_bc_XXXXXX");
@@ -301,7 +301,7 @@ static int cli_wait(cli_t *cl, int rc, cli_wait_t *w) {
 }
 
 /* Lets the loop run for ms (to receive requests from the broker). */
-static void cli_pump(cli_t *cl, int ms) {
+__attribute__((unused)) static void cli_pump(cli_t *cl, int ms) {
   double end = env_now_ms() + ms;
   while (env_now_ms() < end) {
     uv_run(cl->sc.loop.uv, UV_RUN_NOWAIT);
@@ -318,14 +318,14 @@ static void cli_pump(cli_t *cl, int ms) {
   })
 
 /* A raw request: code, ext pairs (NULL-terminated list), body. */
-static int cli_raw(cli_t *cl, int32_t code, const char *const *kv, tern_str_t body, tern_cmd_t *resp) {
+__attribute__((unused)) static int cli_raw(cli_t *cl, int32_t code, const char *const *kv, tern_str_t body, tern_cmd_t *resp) {
   tern_cmd_t req;
   tern_rpc_request_init(&req, code, body);
   for (int i = 0; kv && kv[i]; i += 2) tern_cmd_ext_add(&req, tern_str_from_cstr(kv[i]), tern_str_from_cstr(kv[i + 1]));
   return tern_sync_call(&cl->sc, &req, 5000, resp, &cl->arena);
 }
 
-static int cli_count_seen(const cli_t *cl, int32_t code, const char *group) {
+__attribute__((unused)) static int cli_count_seen(const cli_t *cl, int32_t code, const char *group) {
   int n = 0;
   for (int i = 0; i < cl->n_seen; i++)
     if (cl->seen_code[i] == code && (!group || strcmp(cl->seen_group[i], group) == 0)) n++;
@@ -333,7 +333,7 @@ static int cli_count_seen(const cli_t *cl, int32_t code, const char *group) {
 }
 
 /* Heartbeat body of a Java 4.9 push consumer of `group` subscribed to topic/tags, plus producer group. */
-static void hb_body(char *dst, size_t cap, const char *client_id, const char *group, const char *topic,
+__attribute__((unused)) static void hb_body(char *dst, size_t cap, const char *client_id, const char *group, const char *topic,
                     const char *sub, const char *producer_group) {
   char cons[1024] = "", prod[256] = "";
   if (group)
@@ -348,7 +348,7 @@ static void hb_body(char *dst, size_t cap, const char *client_id, const char *gr
   snprintf(dst, cap, "{\"clientID\":\"%s\",\"consumerDataSet\":[%s],\"producerDataSet\":[%s]}", client_id, cons, prod);
 }
 
-static int cli_heartbeat(cli_t *cl, const char *body, tern_cmd_t *resp) {
+__attribute__((unused)) static int cli_heartbeat(cli_t *cl, const char *body, tern_cmd_t *resp) {
   return CALL(cl, resp, tern_call_heart_beat(conn, NULL, tern_str_from_cstr(body), 3000, cli_on_resp, &w));
 }
 
