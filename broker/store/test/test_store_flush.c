@@ -12,7 +12,7 @@
 #include "tern_test.h"
 #include "test_util.h"
 
-static int slow_ms;
+static _Atomic int slow_ms;
 static void slow_disk(void *ctx) {
   (void)ctx;
   if (slow_ms) usleep((useconds_t)slow_ms * 1000);
