@@ -138,6 +138,14 @@ void tern_loop_post(tern_loop_t *l, tern_post_t *p, tern_post_fn fn) {
   if (wake) uv_async_send(&l->async);
 }
 
+void tern_loop_hold(tern_loop_t *l) {
+  if (l->holds++ == 0) uv_ref((uv_handle_t *)&l->async);
+}
+
+void tern_loop_unhold(tern_loop_t *l) {
+  if (l->holds && --l->holds == 0) uv_unref((uv_handle_t *)&l->async);
+}
+
 static void on_signal(uv_signal_t *s, int signum) {
   tern_loop_t *l = s->data;
   tern_info("received signal %d, shutting down", signum);

@@ -69,6 +69,7 @@ struct tern_loop {
   void *sig_arg;
   pthread_mutex_t post_mu;
   tern_post_t *post_head, *post_tail;
+  uint32_t holds;
   struct tern_conn *dirty; /* connections with output queued this iteration */
   tern_pending_table_t pending;
   tern_arena_t scratch; /* header decoding, reset per frame */
@@ -87,8 +88,16 @@ void tern_loop_stop(tern_loop_t *l);
  * servers must be closed first. Frees a loop-created uv_loop_t. */
 void tern_loop_close(tern_loop_t *l);
 /* Thread-safe: queues p and wakes the loop; every queued post runs in the
- * next wake-up, in order (many posts, one wake-up). */
+ * next wake-up, in order (many posts, one wake-up). Posts do not by themselves
+ * keep a loop running: a loop with no other active handle returns from
+ * uv_run without waiting for them. When the loop thread hands work to another
+ * thread and must wait for its post, bracket that with hold/unhold. */
 void tern_loop_post(tern_loop_t *l, tern_post_t *p, tern_post_fn fn);
+/* Loop thread only: while holds > 0 the loop stays alive waiting for posts
+ * (the post queue's async handle is referenced). Counted; pair every hold
+ * with one unhold, typically in the posted function. */
+void tern_loop_hold(tern_loop_t *l);
+void tern_loop_unhold(tern_loop_t *l);
 /* Calls cb on the loop thread for SIGINT and SIGTERM (signal handles do not
  * keep the loop alive). */
 int tern_loop_on_signals(tern_loop_t *l, tern_signal_cb cb, void *arg);

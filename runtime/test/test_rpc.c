@@ -454,3 +454,41 @@ TEST(posts_from_other_threads_run_on_the_loop) {
   ASSERT_EQ(wrong, 0);
   free(jobs);
 }
+
+/* A loop with nothing else to do waits for a held post, then ends. */
+typedef struct {
+  tern_post_t post;
+  tern_loop_t *loop;
+  int ran;
+} held_t;
+
+static void held_done(tern_post_t *p) {
+  held_t *h = (held_t *)p;
+  h->ran++;
+  tern_loop_unhold(h->loop);
+}
+
+static void *late_poster(void *arg) {
+  held_t *h = arg;
+  fx_sleep_ms(100);
+  tern_loop_post(h->loop, &h->post, held_done);
+  return NULL;
+}
+
+TEST(held_loop_waits_for_a_post_then_ends) {
+  tern_loop_t l;
+  held_t h = {.ran = 0};
+  pthread_t th;
+  uint64_t t0;
+  ASSERT_OK(tern_loop_init(&l, NULL, NULL));
+  h.loop = &l;
+  tern_loop_hold(&l);
+  pthread_create(&th, NULL, late_poster, &h);
+  t0 = uv_hrtime();
+  tern_loop_run(&l); /* returns once the post ran and released the hold */
+  pthread_join(th, NULL);
+  ASSERT_EQ(h.ran, 1);
+  ASSERT((uv_hrtime() - t0) / 1000000 >= 90);
+  ASSERT_EQ(tern_loop_run(&l), 0); /* nothing keeps it alive any more */
+  tern_loop_close(&l);
+}
