@@ -40,7 +40,7 @@ void tern_server_init(tern_server_t *s, tern_loop_t *l, tern_request_fn on_reque
 int tern_server_listen(tern_server_t *s, const char *host, int port);
 /* The bound port of the i-th listen call. */
 int tern_server_port(const tern_server_t *s, int i);
-/* Accepted connections currently open. */
+/* Accepted connections not yet fully closed. */
 size_t tern_server_conn_count(const tern_server_t *s);
 /* Graceful close; cb (may be NULL) runs once every listener and connection is closed. */
 void tern_server_close(tern_server_t *s, tern_server_close_fn cb);
