@@ -145,7 +145,7 @@ static ixfile_t *new_file(tern_store_t *s) {
     path = tern_store_path_join(ix->dir, name);
     if (!path) return NULL;
     tern_err_t err = {0};
-    if (mfile_open(path, 0, ix->file_size, true, &m, &err) != 0) m = NULL;
+    if (mfile_open_ex(path, 0, ix->file_size, true, true, &m, &err) != 0) m = NULL;
   }
   free(path);
   if (!m) {

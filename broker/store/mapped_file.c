@@ -50,12 +50,17 @@ static int preallocate(int fd, int64_t size) {
 }
 
 int mfile_open(const char *path, int64_t from, int64_t size, bool create, mfile_t **out, tern_err_t *err) {
+  return mfile_open_ex(path, from, size, create, false, out, err);
+}
+
+int mfile_open_ex(const char *path, int64_t from, int64_t size, bool create, bool sparse, mfile_t **out,
+                  tern_err_t *err) {
   *out = NULL;
   if (size <= 0) return tern_fail(err, TERN_EINVAL, "file size must be positive", NULL, 0);
   int fd = open(path, O_RDWR | O_CLOEXEC | (create ? O_CREAT | O_EXCL : 0), 0644);
   if (fd < 0) return tern_fail(err, TERN_EIO, create ? "cannot create store file" : "cannot open store file", NULL, 0);
   if (create) {
-    int rc = preallocate(fd, size);
+    int rc = sparse ? (ftruncate(fd, (off_t)size) == 0 ? 0 : TERN_EIO) : preallocate(fd, size);
     if (rc) {
       close(fd);
       unlink(path);

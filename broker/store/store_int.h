@@ -29,6 +29,10 @@ typedef struct mfile {
 /* Creates (create=true: must not exist, preallocated to size) or opens an
  * existing file (its size must equal `size`) and maps it. */
 int mfile_open(const char *path, int64_t from, int64_t size, bool create, mfile_t **out, tern_err_t *err);
+/* sparse: create with ftruncate instead of reserving blocks (index files:
+ * 420 MB written in scattered places, as RocketMQ's setLength leaves them). */
+int mfile_open_ex(const char *path, int64_t from, int64_t size, bool create, bool sparse, mfile_t **out,
+                  tern_err_t *err);
 void mfile_close(mfile_t *m);                  /* munmap + close */
 void mfile_zero(mfile_t *m, int64_t pos, int64_t end);
 int mfile_sync(mfile_t *m, int64_t upto);      /* fdatasync when flushed < upto; sets flushed */
