@@ -52,13 +52,17 @@ static double fsync_rate(void) {
   snprintf(path, sizeof path, "%s/sync.dat", root);
   int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
   if (fd < 0) return -1;
-  if (ftruncate(fd, 64 << 20) != 0) return -1;
+  /* a written, synced 4 MiB region overwritten block by block: the data-only
+   * fdatasync, the fastest this disk syncs (no block allocation to journal) */
   char buf[4096];
   memset(buf, 's', sizeof buf);
+  for (int i = 0; i < 1024; i++)
+    if (write(fd, buf, sizeof buf) != (ssize_t)sizeof buf) return -1;
+  fdatasync(fd);
   long n = 0;
   double t0 = now_s();
   while (now_s() - t0 < 1.0) {
-    if (pwrite(fd, buf, sizeof buf, (off_t)((n % 16384) * 4096)) != (ssize_t)sizeof buf) break;
+    if (pwrite(fd, buf, sizeof buf, (off_t)((n % 1024) * 4096)) != (ssize_t)sizeof buf) break;
     fdatasync(fd);
     n++;
   }
