@@ -39,6 +39,9 @@ void tern_store_config_init(tern_store_config_t *c) {
   c->message_delay_level = "1s 5s 10s 30s 1m 2m 3m 4m 5m 6m 7m 8m 9m 10m 20m 30m 1h 2h";
   c->max_transfer_bytes_on_message_in_memory = 262144;
   c->max_transfer_count_on_message_in_memory = 32;
+  c->max_transfer_bytes_on_message_in_disk = 65536;
+  c->max_transfer_count_on_message_in_disk = 8;
+  c->access_message_in_memory_max_ratio = 40;
 }
 
 const char *tern_put_status_name(tern_put_status_t s) {
@@ -185,6 +188,8 @@ int tern_store_open(const tern_store_config_t *cfg, tern_store_t **out, tern_err
   s->cfg.message_delay_level = s->delay_levels;
   s->ckpt_fd = -1;
   s->lock_fd = -1;
+  long pages = sysconf(_SC_PHYS_PAGES), psz = sysconf(_SC_PAGESIZE);
+  s->ram_bytes = pages > 0 && psz > 0 ? (int64_t)pages * psz : (int64_t)1 << 32;
   int rc = TERN_OK;
   if (!s->root || !s->clog_dir || !s->cq_dir || !s->ix.dir || !s->config_dir || !s->checkpoint_path ||
       !s->abort_path || !s->lock_path || !s->delete_when || !s->delay_levels)
@@ -326,6 +331,7 @@ int tern_store_get_messages(tern_store_t *s, tern_str_t topic, int32_t qid, int6
   res->n = 0;
   res->bytes = 0;
   res->min_offset = res->max_offset = 0;
+  res->suggest_pulling_from_slave = false;
   cqueue_t *cq = cq_find(s, topic, qid);
   if (!cq) {
     res->status = TERN_GET_NO_MATCHED_LOGIC_QUEUE;
@@ -372,14 +378,23 @@ int tern_store_get_messages(tern_store_t *s, tern_str_t topic, int32_t qid, int6
   int64_t scan_limit = (int64_t)(max_msgs * TERN_CQ_ENTRY_SIZE > 16000 ? max_msgs * TERN_CQ_ENTRY_SIZE : 16000);
   int64_t scanned = 0;
   bool removing = false;
-  size_t max_bytes = (size_t)s->cfg.max_transfer_bytes_on_message_in_memory;
-  size_t max_count = (size_t)s->cfg.max_transfer_count_on_message_in_memory;
+  /* DefaultMessageStore.checkInDiskByCommitOffset: data further behind the
+   * log end than a share of RAM is assumed cold and pulled in smaller batches */
+  int64_t clog_max = atomic_load_explicit(&s->clog_written, memory_order_acquire);
+  int64_t hot = (int64_t)((double)s->ram_bytes * s->cfg.access_message_in_memory_max_ratio / 100.0);
+  int64_t last_phys = clog_max;
   for (; pos + TERN_CQ_ENTRY_SIZE <= wrote && scanned < scan_limit; pos += TERN_CQ_ENTRY_SIZE, scanned += TERN_CQ_ENTRY_SIZE) {
     tern_cq_entry_t e;
     tern_cq_entry_decode(f->base + pos, TERN_CQ_ENTRY_SIZE, &e, NULL);
     if (e.size == TERN_CQ_ENTRY_BLANK_SIZE) continue;
+    bool in_disk = clog_max - e.phys_offset > hot;
+    size_t max_bytes = (size_t)(in_disk ? s->cfg.max_transfer_bytes_on_message_in_disk
+                                        : s->cfg.max_transfer_bytes_on_message_in_memory);
+    size_t max_count = (size_t)(in_disk ? s->cfg.max_transfer_count_on_message_in_disk
+                                        : s->cfg.max_transfer_count_on_message_in_memory);
     if (res->n >= want) break;
     if (res->n > 0 && (res->bytes + (size_t)e.size > max_bytes || res->n >= max_count)) break;
+    last_phys = e.phys_offset;
     if (e.phys_offset < clog_min) {
       removing = true;
       continue;
@@ -401,6 +416,7 @@ int tern_store_get_messages(tern_store_t *s, tern_str_t topic, int32_t qid, int6
     res->bytes += sp.len;
   }
   res->next_begin_offset = offset + scanned / TERN_CQ_ENTRY_SIZE;
+  res->suggest_pulling_from_slave = clog_max - last_phys > hot;
   res->status = res->n ? TERN_GET_FOUND : removing ? TERN_GET_MESSAGE_WAS_REMOVING : TERN_GET_NO_MATCHED_MESSAGE;
   return TERN_OK;
 }

@@ -43,6 +43,10 @@ typedef struct tern_store_config {
                                            SCHEDULE_TOPIC_XXXX entries carry store time + the level's delay as tagsCode */
   int32_t max_transfer_bytes_on_message_in_memory; /* 262144 */
   int32_t max_transfer_count_on_message_in_memory; /* 32 */
+  int32_t max_transfer_bytes_on_message_in_disk;   /* 65536 */
+  int32_t max_transfer_count_on_message_in_disk;   /* 8 */
+  int32_t access_message_in_memory_max_ratio;      /* accessMessageInMemoryMaxRatio %, 40: a record further than this
+                                                      share of RAM behind the log end counts as on disk */
   /* Hooks (may be NULL). now_ms: wall clock in ms (store timestamps, file
    * ages, deleteWhen); disk_used_ratio: used fraction 0..1 of the file system
    * holding `path` (default statvfs). log: one line per event worth telling an
@@ -158,6 +162,7 @@ typedef struct tern_store_filter {
 typedef struct tern_get_result {
   tern_get_status_t status;
   int64_t next_begin_offset, min_offset, max_offset;
+  bool suggest_pulling_from_slave; /* the reader is more than accessMessageInMemoryMaxRatio of RAM behind */
   size_t n;                /* spans filled */
   size_t bytes;            /* sum of span lengths */
   tern_store_span_t *spans; /* caller's array of `cap` spans */

@@ -148,6 +148,7 @@ struct tern_store {
   char *delay_levels;
   int64_t delay_ms[65]; /* [level] for levels 1..max_delay_level */
   int32_t max_delay_level;
+  int64_t ram_bytes; /* physical memory, for accessMessageInMemoryMaxRatio */
   int lock_fd;
 
   /* commit log */

@@ -267,6 +267,29 @@ TEST(pull_statuses_and_tag_filter) {
   r = get(s, "P", 1, 15, 32, NULL, sp, 64);
   ASSERT_EQ(r.status, TERN_GET_OFFSET_OVERFLOW_BADLY);
   ASSERT_EQ(r.next_begin_offset, 10); /* corrected to maxOffset */
+  /* everything counts as cold when the hot share of RAM is 0%: 8 per pull */
+  tern_store_close(s);
+  cfg.access_message_in_memory_max_ratio = 0;
+  s = open_store(dir, &cfg);
+  ASSERT(s);
+  for (int i = 10; i < 40; i++) {
+    tern_store_msg_t m = tst_msg("P", 1, "x", i % 2 ? "TAGS\001odd\002" : "TAGS\001even\002");
+    tern_put_result_t pr;
+    ASSERT_OK(tern_store_put(s, &m, &pr));
+  }
+  r = get(s, "P", 1, 0, 32, NULL, sp, 64);
+  ASSERT_EQ(r.status, TERN_GET_FOUND);
+  ASSERT_EQ(r.n, 8);
+  ASSERT(r.suggest_pulling_from_slave);
+  r = get(s, "P", 1, 39, 32, NULL, sp, 64);
+  ASSERT_EQ(r.n, 1);
+  tern_store_close(s);
+  cfg.access_message_in_memory_max_ratio = 40;
+  s = open_store(dir, &cfg);
+  ASSERT(s);
+  r = get(s, "P", 1, 0, 64, NULL, sp, 64);
+  ASSERT_EQ(r.n, 32); /* hot: 32 per pull */
+  ASSERT(!r.suggest_pulling_from_slave);
   int32_t odd = tern_java_string_hash(TERN_STR("odd"));
   tern_store_filter_t f = {&odd, 1, NULL, NULL};
   r = get(s, "P", 1, 0, 3, &f, sp, 64);
@@ -280,9 +303,9 @@ TEST(pull_statuses_and_tag_filter) {
   tern_store_filter_t f2 = {&none, 1, NULL, NULL};
   r = get(s, "P", 1, 0, 32, &f2, sp, 64);
   ASSERT_EQ(r.status, TERN_GET_NO_MATCHED_MESSAGE);
-  ASSERT_EQ(r.next_begin_offset, 10);
+  ASSERT_EQ(r.next_begin_offset, 40);
   ASSERT_EQ(tern_store_get_min_offset(s, TERN_STR("P"), 1), 0);
-  ASSERT_EQ(tern_store_get_max_offset(s, TERN_STR("P"), 1), 10);
+  ASSERT_EQ(tern_store_get_max_offset(s, TERN_STR("P"), 1), 40);
   ASSERT_EQ(tern_store_get_max_offset(s, TERN_STR("P"), 2), 0);
   tern_store_close(s);
   tst_rmrf(dir);
