@@ -138,3 +138,90 @@ TEST(sync_flush_round_trip) {
   bt_close(&c);
   ASSERT_EQ(bt_broker_stop(&b, 0), 0);
 }
+
+/* 50 pipelined sends in one write to a SYNC_FLUSH broker allowed 1 parked
+ * reply: the first waits for the disk, the others arrive in the same loop
+ * pass and are refused with SYSTEM_BUSY instead of queueing; only the
+ * accepted ones are stored. */
+TEST(sync_flush_overload_answers_system_busy) {
+  bt_broker_t b;
+  bt_client_t c;
+  tern_buf_t out, in;
+  tern_cmd_t r;
+  int fd, ok = 0, busy = 0, other = 0, got = 0, stored = 0;
+  int64_t off = 0;
+  ASSERT_OK(bt_broker_start(&b, NULL, 0, "flushDiskType=SYNC_FLUSH\nmaxParkedSendReplies=1"));
+  ASSERT_OK(bt_open(&c, b.port));
+  ASSERT_OK(bt_send(&c, TERN_REQ_SEND_MESSAGE_V2, "TopicBusy", 0, TERN_STR("first"), TERN_STR_NULL, false, &r));
+  ASSERT_EQ(r.code, 0);
+  tern_buf_init(&out, 0);
+  for (int i = 0; i < 50; i++) {
+    tern_cmd_t req;
+    tern_arena_t a;
+    tern_hdr_send_message_request_v2_t h;
+    memset(&h, 0, sizeof h);
+    tern_arena_init(&a, 0, NULL, 0);
+    h.producer_group = TERN_STR("PG");
+    h.topic = TERN_STR("TopicBusy");
+    h.default_topic = TERN_STR("TBW102");
+    h.default_topic_queue_nums = 4;
+    h.present = 0xff;
+    tern_rpc_request_init(&req, TERN_REQ_SEND_MESSAGE_V2, TERN_STR("pipelined"));
+    ASSERT_OK(tern_hdr_send_message_request_v2_encode(&h, &req, &a));
+    req.opaque = 1000 + i;
+    ASSERT_OK(tern_cmd_encode(&req, &out));
+    tern_arena_free(&a);
+  }
+  fd = ns_connect(b.port);
+  ASSERT(fd >= 0);
+  ASSERT_EQ(write(fd, out.p, out.len), (ssize_t)out.len);
+  tern_buf_free(&out);
+  tern_buf_init(&in, 0);
+  while (got < 50) {
+    uint8_t tmp[8192];
+    ssize_t n = read(fd, tmp, sizeof tmp);
+    ASSERT(n > 0);
+    tern_buf_append(&in, tmp, (size_t)n);
+    for (;;) {
+      tern_frame_parser_t fp;
+      tern_frame_t f;
+      tern_cmd_t cmd;
+      tern_arena_t a;
+      int len;
+      tern_frame_parser_init(&fp, 0);
+      len = tern_frame_next(&fp, in.p, in.len, &f, NULL);
+      if (len <= 0) break;
+      tern_arena_init(&a, 0, NULL, 0);
+      ASSERT_OK(tern_cmd_decode(&f, &cmd, &a, NULL));
+      if (cmd.code == 0)
+        ok++;
+      else if (cmd.code == TERN_RESP_SYSTEM_BUSY)
+        busy++;
+      else
+        other++;
+      tern_arena_free(&a);
+      tern_buf_consume(&in, (size_t)len);
+      got++;
+    }
+  }
+  tern_buf_free(&in);
+  close(fd);
+  fprintf(stderr, "  50 pipelined SYNC_FLUSH sends, 1 parked allowed: %d stored, %d SYSTEM_BUSY\n", ok, busy);
+  ASSERT_EQ(other, 0);
+  ASSERT(ok >= 1);
+  ASSERT(busy >= 1);
+  for (;;) {
+    tern_msg_record_iter_t it;
+    tern_msg_record_t rec;
+    int n = 0;
+    ASSERT_OK(bt_pull(&c, "CG", "TopicBusy", 0, off, 32, 0x4, 0, "*", &r, 5000));
+    if (r.code != 0) break;
+    tern_msg_record_iter_init(&it, (const uint8_t *)r.body.p, r.body.n);
+    while (tern_msg_record_iter_next(&it, &rec, NULL) == 1) n++;
+    stored += n;
+    off = bt_ext_i64(&r, "nextBeginOffset");
+  }
+  ASSERT_EQ(stored, 1 + ok); /* "first" + the accepted ones: nothing refused was stored */
+  bt_close(&c);
+  ASSERT_EQ(bt_broker_stop(&b, 0), 0);
+}
