@@ -49,6 +49,13 @@ static bool index_name(const char *n) {
 
 static int cmp_name(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
+static void set_aside(const char *path) {
+  if (!path) return;
+  char bad[4200];
+  snprintf(bad, sizeof bad, "%s.bad", path);
+  rename(path, bad);
+}
+
 int ix_init(tern_store_t *s, tern_err_t *err) {
   ixservice_t *ix = &s->ix;
   ix->slot_num = s->cfg.max_hash_slot_num;
@@ -80,8 +87,10 @@ int ix_init(tern_store_t *s, tern_err_t *err) {
     tern_err_t ferr = {0};
     tern_index_header_t h;
     if (!path || mfile_open(path, 0, ix->file_size, false, &m, &ferr) != 0) {
-      /* Derived data: a damaged index file is reported and set aside, never fatal. */
+      /* Derived data: a damaged index file is reported and set aside (renamed
+       * <name>.bad for the operator), never fatal. */
       tern_store_corrupt(s, path ? path : names[i], 0, ferr.reason ? ferr.reason : "cannot open index file");
+      set_aside(path);
       free(path);
       continue;
     }
@@ -89,7 +98,8 @@ int ix_init(tern_store_t *s, tern_err_t *err) {
     tern_index_header_decode(m->base, TERN_INDEX_HEADER_SIZE, &h, NULL);
     if (h.index_count < 1 || h.index_count > ix->index_num || h.hash_slot_count < 0 ||
         h.hash_slot_count > ix->slot_num) {
-      tern_store_corrupt(s, m->path, 0, "index header out of range; file ignored");
+      tern_store_corrupt(s, m->path, 0, "index header out of range; file set aside");
+      set_aside(m->path);
       mfile_close(m);
       continue;
     }

@@ -310,6 +310,11 @@ TEST(damaged_index_never_crashes_queries) {
   tst_log_clear();
   ASSERT(reopen(&fx));
   ASSERT(tst_log_contains("index header out of range"));
+  char *bad = tst_path(ixdir, name);
+  bad = realloc(bad, strlen(bad) + 8);
+  strcat(bad, ".bad");
+  ASSERT_EQ(access(bad, F_OK), 0); /* kept for the operator, not loaded again */
+  free(bad);
   ASSERT_OK(tern_store_query_by_key(fx.s, TERN_STR("R"), TERN_STR("key3"), 8, 0, INT64_MAX, out, &n));
   ASSERT_EQ(count_readable(&fx), 30);
   free(f);
@@ -334,5 +339,38 @@ TEST(damaged_checkpoint_falls_back_to_a_scan) {
   ASSERT_EQ(tern_store_commitlog_max_offset(fx.s), end);
   ASSERT_EQ(count_readable(&fx), 40);
   free(ck);
+  done(&fx);
+}
+
+TEST(truncated_index_file_is_set_aside) {
+  fixture_t fx = {0};
+  fill(&fx, "ixtrunc", 20);
+  tern_store_close(fx.s);
+  char *ixdir = tst_path(fx.dir, "index");
+  char cmd[600];
+  snprintf(cmd, sizeof cmd, "ls %s", ixdir);
+  FILE *ls = popen(cmd, "r");
+  char name[64] = "";
+  ASSERT(fgets(name, sizeof name, ls));
+  pclose(ls);
+  name[strcspn(name, "\n")] = 0;
+  char *f = tst_path(ixdir, name);
+  ASSERT_OK(truncate(f, 1000));
+  tst_log_clear();
+  ASSERT(reopen(&fx));
+  ASSERT(tst_log_contains(f));
+  tern_store_span_t out[4];
+  size_t n = 9;
+  ASSERT_OK(tern_store_query_by_key(fx.s, TERN_STR("R"), TERN_STR("key3"), 4, 0, INT64_MAX, out, &n));
+  ASSERT(n <= 1);
+  ASSERT_EQ(count_readable(&fx), 20);
+  /* new messages are indexed in a fresh file */
+  tern_store_msg_t m = tst_msg("R", 0, "late", "KEYS\001late-key\002");
+  tern_put_result_t pr;
+  ASSERT_OK(tern_store_put(fx.s, &m, &pr));
+  ASSERT_OK(tern_store_query_by_key(fx.s, TERN_STR("R"), TERN_STR("late-key"), 4, 0, INT64_MAX, out, &n));
+  ASSERT_EQ(n, 1);
+  free(f);
+  free(ixdir);
   done(&fx);
 }
