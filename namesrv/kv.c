@@ -60,8 +60,7 @@ void tern_ns_kv_free(tern_ns_kv_t *kv) {
   kv->path = NULL;
 }
 
-/* Sets without persisting. */
-static int set(tern_ns_kv_t *kv, tern_str_t ns, tern_str_t key, tern_str_t val) {
+int tern_ns_kv_set(tern_ns_kv_t *kv, tern_str_t ns, tern_str_t key, tern_str_t val) {
   kv_ns_t *n = tern_strmap_get(&kv->ns, ns);
   kv_entry_t *e, *old = NULL;
   size_t old_cost = 0;
@@ -104,7 +103,7 @@ static int set(tern_ns_kv_t *kv, tern_str_t ns, tern_str_t key, tern_str_t val) 
 }
 
 int tern_ns_kv_put(tern_ns_kv_t *kv, tern_str_t ns, tern_str_t key, tern_str_t val) {
-  int rc = set(kv, ns, key, val);
+  int rc = tern_ns_kv_set(kv, ns, key, val);
   if (rc) return rc;
   return tern_ns_kv_save(kv);
 }
@@ -117,13 +116,18 @@ int tern_ns_kv_get(const tern_ns_kv_t *kv, tern_str_t ns, tern_str_t key, tern_s
   return 0;
 }
 
-int tern_ns_kv_delete(tern_ns_kv_t *kv, tern_str_t ns, tern_str_t key) {
+bool tern_ns_kv_unset(tern_ns_kv_t *kv, tern_str_t ns, tern_str_t key) {
   kv_ns_t *n = tern_strmap_get(&kv->ns, ns);
   kv_entry_t *e = n ? tern_strmap_del(&n->map, key) : NULL;
-  if (!e) return 0;
+  if (!e) return false;
   kv->bytes -= entry_cost(e->key, e->val);
   free(e);
   if (n->map.len == 0) ns_free(tern_strmap_del(&kv->ns, ns));
+  return true;
+}
+
+int tern_ns_kv_delete(tern_ns_kv_t *kv, tern_str_t ns, tern_str_t key) {
+  if (!tern_ns_kv_unset(kv, ns, key)) return 0;
   return tern_ns_kv_save(kv);
 }
 
@@ -166,7 +170,7 @@ int tern_ns_kv_list(const tern_ns_kv_t *kv, tern_str_t ns, tern_arena_t *a, tern
 
 /* The whole table as a KVConfigSerializeWrapper (sorted, so the file is
  * stable), encoded by the generated body codec. */
-static int encode(const tern_ns_kv_t *kv, tern_buf_t *b) {
+int tern_ns_kv_encode(const tern_ns_kv_t *kv, tern_buf_t *b) {
   tern_arena_t a;
   tern_str_t *names;
   tern_body_kv_config_serialize_wrapper_t w;
@@ -232,33 +236,24 @@ static int fsync_dir_of(const char *path) {
   return rc;
 }
 
-int tern_ns_kv_save(const tern_ns_kv_t *kv) {
-  tern_buf_t b;
+int tern_ns_kv_write_file(const char *path, const void *data, size_t len) {
   char *tmp;
-  size_t plen;
+  size_t plen = strlen(path);
   int fd, rc;
   const uint8_t *p;
   size_t left;
-  if (!kv->path) return 0;
-  tern_buf_init(&b, 0);
-  rc = encode(kv, &b);
-  if (rc) goto out_buf;
-  rc = make_parent_dirs(kv->path);
-  if (rc) goto out_buf;
-  plen = strlen(kv->path);
+  rc = make_parent_dirs(path);
+  if (rc) return rc;
   tmp = malloc(plen + 5);
-  if (!tmp) {
-    rc = TERN_ENOMEM;
-    goto out_buf;
-  }
-  memcpy(tmp, kv->path, plen);
+  if (!tmp) return TERN_ENOMEM;
+  memcpy(tmp, path, plen);
   memcpy(tmp + plen, ".tmp", 5);
   fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) {
-    rc = TERN_EIO;
-    goto out_tmp;
+    free(tmp);
+    return TERN_EIO;
   }
-  for (p = b.p, left = b.len; left;) {
+  for (p = data, left = len; left;) {
     ssize_t w = write(fd, p, left);
     if (w < 0 && errno == EINTR) continue;
     if (w <= 0) break;
@@ -267,12 +262,20 @@ int tern_ns_kv_save(const tern_ns_kv_t *kv) {
   }
   if (left || fsync(fd) != 0) rc = TERN_EIO;
   if (close(fd) != 0) rc = TERN_EIO;
-  if (!rc && rename(tmp, kv->path) != 0) rc = TERN_EIO;
+  if (!rc && rename(tmp, path) != 0) rc = TERN_EIO;
   if (rc) unlink(tmp);
-  else rc = fsync_dir_of(kv->path);
-out_tmp:
+  else rc = fsync_dir_of(path);
   free(tmp);
-out_buf:
+  return rc;
+}
+
+int tern_ns_kv_save(const tern_ns_kv_t *kv) {
+  tern_buf_t b;
+  int rc;
+  if (!kv->path) return 0;
+  tern_buf_init(&b, 0);
+  rc = tern_ns_kv_encode(kv, &b);
+  if (!rc) rc = tern_ns_kv_write_file(kv->path, b.p, b.len);
   tern_buf_free(&b);
   return rc;
 }
@@ -326,7 +329,7 @@ int tern_ns_kv_load(tern_ns_kv_t *kv, tern_err_t *err) {
   for (uint32_t i = 0; i < w.config_table.n && !rc; i++) {
     const tern_body_map_str_map_str_str_entry_t *e = &w.config_table.v[i];
     for (uint32_t k = 0; k < e->val.n; k++) {
-      rc = set(kv, e->key, e->val.v[k].key, e->val.v[k].val);
+      rc = tern_ns_kv_set(kv, e->key, e->val.v[k].key, e->val.v[k].val);
       if (rc) {
         rc = tern_fail(err, rc == TERN_ENOMEM ? rc : TERN_ECORRUPT, "config entry refused (empty or over the limit)",
                        "configTable", 0);

@@ -11,6 +11,7 @@
 
 #include "namesrv/strmap.h"
 #include "runtime/arena.h"
+#include "runtime/buf.h"
 
 #define TERN_NS_KV_DEFAULT_MAX_BYTES ((size_t)32 << 20)
 
@@ -30,6 +31,16 @@ void tern_ns_kv_free(tern_ns_kv_t *kv);
 int tern_ns_kv_load(tern_ns_kv_t *kv, tern_err_t *err);
 /* Writes the whole table atomically (no-op without a path). 0 or TERN_EIO. */
 int tern_ns_kv_save(const tern_ns_kv_t *kv);
+/* The two halves of a save, for writing on another thread: the file content
+ * (encoded on the owner's thread), and the atomic replacement of path with
+ * it (touches only the file system, safe on any thread). */
+int tern_ns_kv_encode(const tern_ns_kv_t *kv, tern_buf_t *out);
+int tern_ns_kv_write_file(const char *path, const void *data, size_t len);
+
+/* In-memory changes without persisting (the caller saves): same errors as
+ * put; unset returns true when the entry existed. */
+int tern_ns_kv_set(tern_ns_kv_t *kv, tern_str_t ns, tern_str_t key, tern_str_t val);
+bool tern_ns_kv_unset(tern_ns_kv_t *kv, tern_str_t ns, tern_str_t key);
 
 /* Sets and persists. TERN_EINVAL for an empty namespace or key (RocketMQ's
  * "namespace or key is null"), TERN_ETOOBIG past max_bytes, TERN_EIO when the

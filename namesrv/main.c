@@ -105,6 +105,7 @@ int main(int argc, char **argv) {
 
   tern_loop_run(&a.loop);
 
+  tern_namesrv_stop(&a.ns);
   tern_loop_signals_off(&a.loop);
   uv_close((uv_handle_t *)&a.scan, NULL);
   tern_loop_close(&a.loop);

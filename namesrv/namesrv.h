@@ -6,6 +6,7 @@
 
 #include "namesrv/conf.h"
 #include "namesrv/kv.h"
+#include "namesrv/kv_saver.h"
 #include "namesrv/liveness.h"
 #include "namesrv/routes.h"
 #include "runtime/buf.h"
@@ -19,14 +20,18 @@ typedef struct tern_namesrv {
   tern_loop_t *loop;
   tern_ns_routes_t routes;
   tern_ns_kv_t kv;
+  tern_ns_kv_saver_t kv_saver; /* writes kvConfig.json on its own thread */
   tern_buf_t out;     /* response bodies, reused */
   tern_arena_t arena; /* per-request decoding and response building, reset per request */
   uint8_t arena_block[16384]; /* the arena's first block: typical requests never malloc */
 } tern_namesrv_t;
 
-/* Sets up routes and KV (loads kvConfig.json; err says why on failure). The
- * caller has filled ns->conf (and cfg, loop). */
+/* Sets up routes and KV (loads kvConfig.json; err says why on failure) and
+ * starts the KV writer thread. The caller has filled ns->conf, cfg and loop. */
 int tern_namesrv_init(tern_namesrv_t *ns, tern_err_t *err);
+/* After the loop stopped serving and before it is closed: finishes pending
+ * KV writes (their replies go out or fail on closed connections). */
+void tern_namesrv_stop(tern_namesrv_t *ns);
 void tern_namesrv_free(tern_namesrv_t *ns);
 
 /* The request handler for every connection (runtime/conn.h tern_request_fn):

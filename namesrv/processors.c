@@ -38,8 +38,13 @@ int tern_namesrv_init(tern_namesrv_t *ns, tern_err_t *err) {
   }
   rc = tern_ns_kv_init(&ns->kv, kvp, 0);
   if (rc) return tern_fail(err, rc, "out of memory", NULL, 0);
-  return tern_ns_kv_load(&ns->kv, err);
+  rc = tern_ns_kv_load(&ns->kv, err);
+  if (rc) return rc;
+  rc = tern_ns_kv_saver_init(&ns->kv_saver, ns->loop, &ns->kv);
+  return rc ? tern_fail(err, rc, "cannot start the KV writer thread", NULL, 0) : 0;
 }
+
+void tern_namesrv_stop(tern_namesrv_t *ns) { tern_ns_kv_saver_stop(&ns->kv_saver); }
 
 void tern_namesrv_free(tern_namesrv_t *ns) {
   tern_ns_routes_free(&ns->routes);
@@ -110,14 +115,49 @@ static int reply_topic_list(tern_namesrv_t *ns, tern_conn_t *c, const tern_cmd_t
 
 /* ---- KV config (100, 101, 102, 219) ---- */
 
+/* A PUT/DELETE_KV_CONFIG waiting for its change to reach kvConfig.json:
+ * RocketMQ answers after persisting, and so do we, from the writer's post. */
+typedef struct kv_reply {
+  tern_namesrv_t *ns;
+  tern_conn_t *conn;
+  tern_cmd_t req; /* header fields only: what tern_conn_reply needs */
+} kv_reply_t;
+
+static void on_kv_saved(void *arg, int status) {
+  kv_reply_t *w = arg;
+  if (status) tern_warn("namesrv: could not persist %s: %s (value kept in memory)", w->ns->kv.path, tern_strerror(status));
+  tern_conn_reply_error(w->conn, &w->req, TERN_RESP_SUCCESS, NULL);
+  tern_conn_unref(w->conn);
+  free(w);
+}
+
+/* Replies SUCCESS once the table as it is now is on disk. */
+static int reply_after_save(tern_namesrv_t *ns, tern_conn_t *c, const tern_cmd_t *req) {
+  kv_reply_t *w = malloc(sizeof *w);
+  int rc;
+  if (!w) return TERN_ENOMEM;
+  w->ns = ns;
+  w->conn = c;
+  w->req = *req;
+  w->req.n_ext = 0;
+  w->req.has_remark = false;
+  w->req.remark = w->req.body = w->req.language_name = TERN_STR_NULL;
+  tern_conn_ref(c);
+  rc = tern_ns_kv_saver_request(&ns->kv_saver, on_kv_saved, w);
+  if (rc) {
+    tern_conn_unref(c);
+    free(w);
+  }
+  return rc;
+}
+
 static int put_kv_config(void *ctx, tern_conn_t *c, const tern_cmd_t *req, const tern_hdr_put_kv_config_request_t *h) {
   tern_namesrv_t *ns = ctx;
-  int rc = tern_ns_kv_put(&ns->kv, h->namespace, h->key, h->value);
+  int rc = tern_ns_kv_set(&ns->kv, h->namespace, h->key, h->value);
   if (rc == TERN_EINVAL) return reply_code(c, req, TERN_RESP_SYSTEM_ERROR, "namespace or key is null");
   if (rc == TERN_ETOOBIG) return reply_code(c, req, TERN_RESP_SYSTEM_ERROR, "KV config is full");
-  if (rc == TERN_EIO) tern_warn("namesrv: could not persist %s (value kept in memory)", ns->kv.path);
-  else if (rc) return rc;
-  return reply_code(c, req, TERN_RESP_SUCCESS, NULL);
+  if (rc) return rc;
+  return reply_after_save(ns, c, req);
 }
 
 static int get_kv_config(void *ctx, tern_conn_t *c, const tern_cmd_t *req, const tern_hdr_get_kv_config_request_t *h) {
@@ -139,10 +179,9 @@ static int get_kv_config(void *ctx, tern_conn_t *c, const tern_cmd_t *req, const
 static int delete_kv_config(void *ctx, tern_conn_t *c, const tern_cmd_t *req,
                             const tern_hdr_delete_kv_config_request_t *h) {
   tern_namesrv_t *ns = ctx;
-  int rc = tern_ns_kv_delete(&ns->kv, h->namespace, h->key);
-  if (rc == TERN_EIO) tern_warn("namesrv: could not persist %s after a delete", ns->kv.path);
-  else if (rc) return rc;
-  return reply_code(c, req, TERN_RESP_SUCCESS, NULL);
+  /* As RocketMQ: deleting an absent key succeeds without a write. */
+  if (!tern_ns_kv_unset(&ns->kv, h->namespace, h->key)) return reply_code(c, req, TERN_RESP_SUCCESS, NULL);
+  return reply_after_save(ns, c, req);
 }
 
 /* Encodes a namespace as a KVTable into ns->out; TERN_ENOTFOUND when empty. */
