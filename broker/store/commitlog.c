@@ -75,6 +75,7 @@ int clog_check(tern_store_t *s, const tern_msg_record_t *r, tern_put_result_t *r
 /* Writes the blank filler at the end of file f and starts the next file. */
 static int fill_and_roll(tern_store_t *s, mfile_t **f, tern_err_t *err) {
   int64_t pos = atomic_load_explicit(&(*f)->wrote, memory_order_relaxed);
+  if (s->reput_offset == (*f)->from + pos) s->reput_offset = (*f)->from + (*f)->size; /* nothing to dispatch in a blank */
   tern_msg_blank_encode((*f)->base + pos, (size_t)((*f)->size - pos), (int32_t)((*f)->size - pos));
   atomic_store_explicit(&(*f)->wrote, (*f)->size, memory_order_release);
   atomic_store_explicit(&s->clog_written, (*f)->from + (*f)->size, memory_order_release);

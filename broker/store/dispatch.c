@@ -45,3 +45,24 @@ int dispatch_record(tern_store_t *s, const tern_msg_record_t *r, int64_t phys, b
   s->reput_offset = phys + r->total_size;
   return rc;
 }
+
+int dispatch_pending(tern_store_t *s) {
+  int64_t end = atomic_load_explicit(&s->clog_written, memory_order_acquire);
+  while (s->reput_offset < end) {
+    int64_t pos = s->reput_offset;
+    mfile_t *f = fq_find(&s->clog, pos);
+    if (!f) return TERN_ENOTFOUND;
+    int64_t in = pos - f->from;
+    if (in + TERN_MSG_BLANK_SIZE > f->size ||
+        (int32_t)tern_load_be32(f->base + in + TERN_MSG_OFF_MAGIC) == TERN_MSG_MAGIC_BLANK) {
+      s->reput_offset = f->from + f->size; /* blank filler: next file */
+      continue;
+    }
+    tern_store_span_t sp;
+    tern_msg_record_t r;
+    int rc = clog_read(s, pos, -1, &sp, &r, NULL);
+    if (rc == TERN_OK) rc = dispatch_record(s, &r, pos, false);
+    if (rc) return rc;
+  }
+  return TERN_OK;
+}

@@ -286,15 +286,20 @@ int tern_store_put_batch(tern_store_t *s, const tern_store_msg_t *m, size_t n, t
     int rc = clog_reserve(s, total, res);
     if (rc) return rc;
   }
-  for (size_t i = 0; i < n; i++) {
+  int rc = TERN_OK;
+  for (size_t i = 0; i < n && rc == TERN_OK; i++) {
     tern_msg_record_t r = m[i];
-    int rc = clog_append(s, &r, cq, res);
-    if (rc) return rc; /* file creation failed: records before it are stored and dispatched */
-    /* Dispatch at once, from the record still in hand: no re-read, no thread hop. */
-    if (dispatch_record(s, &r, r.physical_offset, false) != 0)
-      tern_store_logf(s, "store: dispatch of offset %lld failed; recovery will redo it", (long long)r.physical_offset);
+    rc = clog_append(s, &r, cq, res); /* a failure here: file creation; earlier records are stored */
+    if (rc) break;
+    /* Dispatch at once, from the record still in hand: no re-read, no thread
+     * hop. If an earlier dispatch failed, catch up in log order instead. */
+    int drc = s->reput_offset == r.physical_offset ? dispatch_record(s, &r, r.physical_offset, false)
+                                                   : dispatch_pending(s);
+    if (drc != 0)
+      tern_store_logf(s, "store: dispatch stopped at offset %lld (%s); retried on the next put",
+                      (long long)s->reput_offset, tern_strerror(drc));
   }
-  return TERN_OK;
+  return rc;
 }
 
 int tern_store_put(tern_store_t *s, const tern_store_msg_t *m, tern_put_result_t *res) {

@@ -232,6 +232,10 @@ void ix_truncate_phys(tern_store_t *s, int64_t clog_max);
 /* dispatch.c: one record into its consume queue and the index. */
 
 int dispatch_record(tern_store_t *s, const tern_msg_record_t *r, int64_t phys, bool recovering);
+/* Dispatches every record from reput_offset to the log end, in order; stops at
+ * the first failure (e.g. a queue file that cannot be created) and leaves
+ * reput_offset there, so nothing is skipped. */
+int dispatch_pending(tern_store_t *s);
 
 /* flush.c */
 int flusher_start(tern_store_t *s);
