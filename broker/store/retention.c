@@ -80,4 +80,7 @@ void retention_tick(tern_store_t *s) {
   fq_reap_retired(&s->clog, now, grace, false);
 }
 
-void tern_store_tick(tern_store_t *s) { retention_tick(s); }
+void tern_store_tick(tern_store_t *s) {
+  if (dispatch_pending(s) != TERN_OK) tern_store_logf(s, "store: dispatch still stopped at offset %lld", (long long)s->reput_offset);
+  retention_tick(s);
+}

@@ -195,9 +195,10 @@ int64_t tern_store_search_offset_by_time(tern_store_t *s, tern_str_t topic, int3
 /* GET_EARLIEST_MSG_STORETIME: store time of the queue's first record, -1 if none. */
 int64_t tern_store_earliest_store_time(tern_store_t *s, tern_str_t topic, int32_t queue_id);
 
-/* Housekeeping the owner thread calls about every 10 s: deletes expired or
- * (when the disk is filling) old files, moves min offsets, releases mappings
- * of deleted files after the grace period, refreshes the disk-full state. */
+/* Housekeeping the owner thread calls about every 10 s: retries a dispatch
+ * that failed, deletes expired or (when the disk is filling) old files, moves
+ * min offsets, releases mappings of deleted files after the grace period,
+ * refreshes the disk-full state. */
 void tern_store_tick(tern_store_t *s);
 /* True while writes are refused because the disk is past the warning level. */
 bool tern_store_disk_full(tern_store_t *s);
