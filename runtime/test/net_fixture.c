@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "gen/codes.h"
+#include "runtime/conn_internal.h"
 
 void fx_sleep_ms(int ms) {
   struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
@@ -249,6 +250,34 @@ void fx_join(fx_server_t *fx) {
 void fx_stop(fx_server_t *fx) {
   tern_loop_post(&fx->loop, &fx->stop_post, on_stop_post);
   fx_join(fx);
+}
+
+typedef struct measure {
+  tern_post_t post;
+  fx_server_t *fx;
+  size_t max_rcap;
+  bool done;
+} measure_t;
+
+static void measure_on_loop(tern_post_t *p) {
+  measure_t *m = (measure_t *)p;
+  size_t mx = 0;
+  for (tern_conn_t *c = m->fx->server.conns; c; c = c->onext)
+    if (c->rcap > mx) mx = c->rcap;
+  pthread_mutex_lock(&m->fx->mu);
+  m->max_rcap = mx;
+  m->done = true;
+  pthread_cond_broadcast(&m->fx->cv);
+  pthread_mutex_unlock(&m->fx->mu);
+}
+
+size_t fx_max_read_buffer(fx_server_t *fx) {
+  measure_t m = {.fx = fx};
+  tern_loop_post(&fx->loop, &m.post, measure_on_loop);
+  pthread_mutex_lock(&fx->mu);
+  while (!m.done) pthread_cond_wait(&fx->cv, &fx->mu);
+  pthread_mutex_unlock(&fx->mu);
+  return m.max_rcap;
 }
 
 /* ---- the raw client side ---- */

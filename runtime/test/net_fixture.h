@@ -49,6 +49,9 @@ void fx_stop(fx_server_t *fx);
 /* Joins a server thread that was stopped otherwise (e.g. by a signal). */
 void fx_join(fx_server_t *fx);
 
+/* Largest read buffer among the server's connections, measured on its loop thread. */
+size_t fx_max_read_buffer(fx_server_t *fx);
+
 /* Raw blocking client. */
 int fx_connect(int port);
 int fx_send_all(int fd, const void *p, size_t n);

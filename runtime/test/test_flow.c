@@ -5,6 +5,7 @@
  * connections are closed after the (injected, short) idle time while busy
  * ones stay open. */
 #include <errno.h>
+#include <stdlib.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -149,5 +150,47 @@ TEST(idle_connections_are_closed) {
   tern_buf_free(&b);
   close(idle_fd);
   close(busy_fd);
+  fx_stop(&fx);
+}
+
+TEST(a_large_length_prefix_alone_does_not_allocate_the_frame) {
+  /* A peer announces a frame just under 16 MiB and sends 100 KiB of it: the
+   * read buffer grows with what arrived (at most twofold per read), not to
+   * the announced size. Once the frame is complete it is served. */
+  fx_server_t fx;
+  uint8_t *frame;
+  uint32_t len = (16u << 20) - 8; /* length field: frame is len + 4 bytes */
+  size_t sent = 100 << 10, rcap;
+  int fd;
+  tern_buf_t b;
+  tern_cmd_t cmd;
+  tern_arena_t a;
+  fx_start(&fx, NULL, false);
+  fd = fx_connect(fx.port);
+  tern_buf_init(&b, 20u << 20);
+  tern_arena_init(&a, 0, NULL, 0);
+  fx_encode(&b, FX_ECHO, 1, TERN_SER_JSON, NULL, 0, NULL, NULL);
+  /* Turn it into a frame with a body of the right size. */
+  frame = calloc(1, (size_t)len + 4);
+  memcpy(frame, b.p, b.len);
+  tern_store_be32(frame, len);
+  ASSERT_OK(fx_send_all(fd, frame, sent));
+  fx_sleep_ms(200);
+  rcap = fx_max_read_buffer(&fx);
+  printf("  16 MiB frame announced, %zu bytes sent: read buffer %zu bytes\n", sent, rcap);
+  ASSERT(rcap <= 4 * sent);
+  ASSERT_OK(fx_send_all(fd, frame + sent, (size_t)len + 4 - sent));
+  {
+    static uint8_t rb[17u << 20];
+    ASSERT(fx_read_cmd(fd, rb, sizeof rb, &cmd, &a, 5000) > 0);
+  }
+  ASSERT_EQ(cmd.opaque, 1);
+  ASSERT_EQ(cmd.body.n, (size_t)len + 4 - b.len);
+  fx_sleep_ms(50);
+  ASSERT(fx_max_read_buffer(&fx) <= (256u << 10)); /* given back after the big frame */
+  free(frame);
+  tern_arena_free(&a);
+  tern_buf_free(&b);
+  close(fd);
   fx_stop(&fx);
 }
