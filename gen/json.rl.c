@@ -43,9 +43,13 @@ static int tok_push(pctx_t *c, uint8_t type, uint8_t flags, size_t start, bool i
   tern_json_tok_t *t;
   if (d->n >= c->max_tokens) return pfail(c, TERN_ETOOBIG, "too many JSON tokens", start);
   if (d->n >= d->cap) {
+    /* Extrapolate from the tokens per byte so far, so a large document
+     * spills into the arena about once instead of doubling many times. */
+    uint64_t est = (uint64_t)d->n * d->len / (start + 1) * 5 / 4 + 64;
     uint32_t ncap = d->cap ? d->cap * 2 : 64;
     tern_json_tok_t *nt;
     if (!d->arena) return pfail(c, TERN_ETOOBIG, "token array full", start);
+    if (est > ncap) ncap = est > c->max_tokens ? c->max_tokens : (uint32_t)est;
     if (ncap > c->max_tokens || ncap < d->cap) ncap = c->max_tokens;
     nt = tern_arena_alloc(d->arena, (size_t)ncap * sizeof *nt);
     if (!nt) return pfail(c, TERN_ENOMEM, "arena limit reached growing the token array", start);
@@ -102,11 +106,11 @@ static inline const unsigned char *skip_plain(const unsigned char *q, const unsi
 }
 
 
-#line 150 "spec/grammar/json.rl"
+#line 154 "spec/grammar/json.rl"
 
 
 
-#line 104 "gen/json.rl"
+#line 108 "gen/json.rl"
 static const int tern_json_start = 1;
 static const int tern_json_first_final = 143;
 static const int tern_json_error = 0;
@@ -116,7 +120,7 @@ static const int tern_json_en_arr = 102;
 static const int tern_json_en_main = 1;
 
 
-#line 153 "spec/grammar/json.rl"
+#line 157 "spec/grammar/json.rl"
 
 /* Why the machine stopped at byte `at` (it was not a resource limit). */
 static int classify(pctx_t *c, size_t at, size_t len) {
@@ -167,15 +171,15 @@ int tern_json_parse(tern_json_doc_t *doc, const tern_json_limits_t *lim, tern_er
   pe = eof = text + doc->len;
 #define POS ((size_t)(p - text))
   
-#line 161 "gen/json.rl"
+#line 165 "gen/json.rl"
 	{
 	cs = tern_json_start;
 	top = 0;
 	}
 
-#line 203 "spec/grammar/json.rl"
+#line 207 "spec/grammar/json.rl"
   
-#line 165 "gen/json.rl"
+#line 169 "gen/json.rl"
 	{
 	if ( p == pe )
 		goto _test_eof;
@@ -367,14 +371,14 @@ st0:
 cs = 0;
 	goto _out;
 tr2:
-#line 107 "spec/grammar/json.rl"
+#line 111 "spec/grammar/json.rl"
 	{ c.in_str = true; if (tok_push(&c, TERN_JSON_STRING, 0, POS + 1, false) < 0) {p++; cs = 2; goto _out;} {p = (( skip_plain(p + 1, pe)))-1;} }
 	goto st2;
 st2:
 	if ( ++p == pe )
 		goto _test_eof2;
 case 2:
-#line 362 "gen/json.rl"
+#line 366 "gen/json.rl"
 	switch( (*p) ) {
 		case 34u: goto tr12;
 		case 92u: goto tr13;
@@ -396,38 +400,38 @@ case 2:
 		goto st15;
 	goto st0;
 tr6:
-#line 119 "spec/grammar/json.rl"
+#line 123 "spec/grammar/json.rl"
 	{ if (open_container(&c, TERN_JSON_ARRAY, 0, POS, false) < 0) {p++; cs = 143; goto _out;} {stack[top++] = 143;goto st102;} }
 	goto st143;
 tr10:
-#line 117 "spec/grammar/json.rl"
+#line 121 "spec/grammar/json.rl"
 	{ if (open_container(&c, TERN_JSON_OBJECT, 0, POS, false) < 0) {p++; cs = 143; goto _out;} {stack[top++] = 143;goto st36;} }
 	goto st143;
 tr12:
-#line 110 "spec/grammar/json.rl"
+#line 114 "spec/grammar/json.rl"
 	{ c.in_str = false; close_open(&c, POS); }
 	goto st143;
 tr40:
-#line 115 "spec/grammar/json.rl"
+#line 119 "spec/grammar/json.rl"
 	{ if (push_literal(&c, TERN_JSON_FALSE, POS - 4, 5) < 0) {p++; cs = 143; goto _out;} }
 	goto st143;
 tr43:
-#line 116 "spec/grammar/json.rl"
+#line 120 "spec/grammar/json.rl"
 	{ if (push_literal(&c, TERN_JSON_NULL, POS - 3, 4) < 0) {p++; cs = 143; goto _out;} }
 	goto st143;
 tr46:
-#line 114 "spec/grammar/json.rl"
+#line 118 "spec/grammar/json.rl"
 	{ if (push_literal(&c, TERN_JSON_TRUE, POS - 3, 4) < 0) {p++; cs = 143; goto _out;} }
 	goto st143;
 tr188:
-#line 113 "spec/grammar/json.rl"
+#line 117 "spec/grammar/json.rl"
 	{ close_open(&c, POS); }
 	goto st143;
 st143:
 	if ( ++p == pe )
 		goto _test_eof143;
 case 143:
-#line 407 "gen/json.rl"
+#line 411 "gen/json.rl"
 	switch( (*p) ) {
 		case 13u: goto st143;
 		case 32u: goto st143;
@@ -436,14 +440,14 @@ case 143:
 		goto st143;
 	goto st0;
 tr13:
-#line 109 "spec/grammar/json.rl"
+#line 113 "spec/grammar/json.rl"
 	{ c.doc->toks[c.cur].flags |= TERN_JSON_F_ESCAPED; }
 	goto st3;
 st3:
 	if ( ++p == pe )
 		goto _test_eof3;
 case 3:
-#line 421 "gen/json.rl"
+#line 425 "gen/json.rl"
 	switch( (*p) ) {
 		case 34u: goto st2;
 		case 47u: goto st2;
@@ -637,28 +641,28 @@ case 21:
 		goto st17;
 	goto st0;
 tr3:
-#line 111 "spec/grammar/json.rl"
+#line 115 "spec/grammar/json.rl"
 	{ if (tok_push(&c, TERN_JSON_NUMBER, 0, POS, false) < 0) {p++; cs = 22; goto _out;} }
 	goto st22;
 st22:
 	if ( ++p == pe )
 		goto _test_eof22;
 case 22:
-#line 620 "gen/json.rl"
+#line 624 "gen/json.rl"
 	if ( (*p) == 48u )
 		goto st144;
 	if ( 49u <= (*p) && (*p) <= 57u )
 		goto st147;
 	goto st0;
 tr4:
-#line 111 "spec/grammar/json.rl"
+#line 115 "spec/grammar/json.rl"
 	{ if (tok_push(&c, TERN_JSON_NUMBER, 0, POS, false) < 0) {p++; cs = 144; goto _out;} }
 	goto st144;
 st144:
 	if ( ++p == pe )
 		goto _test_eof144;
 case 144:
-#line 632 "gen/json.rl"
+#line 636 "gen/json.rl"
 	switch( (*p) ) {
 		case 13u: goto tr188;
 		case 32u: goto tr188;
@@ -725,14 +729,14 @@ case 146:
 		goto tr188;
 	goto st0;
 tr5:
-#line 111 "spec/grammar/json.rl"
+#line 115 "spec/grammar/json.rl"
 	{ if (tok_push(&c, TERN_JSON_NUMBER, 0, POS, false) < 0) {p++; cs = 147; goto _out;} }
 	goto st147;
 st147:
 	if ( ++p == pe )
 		goto _test_eof147;
 case 147:
-#line 704 "gen/json.rl"
+#line 708 "gen/json.rl"
 	switch( (*p) ) {
 		case 13u: goto tr188;
 		case 32u: goto tr188;
@@ -843,14 +847,14 @@ case 36:
 		goto tr51;
 	goto st0;
 tr48:
-#line 108 "spec/grammar/json.rl"
+#line 112 "spec/grammar/json.rl"
 	{ c.in_str = true; if (tok_push(&c, TERN_JSON_STRING, 0, POS + 1, true) < 0) {p++; cs = 37; goto _out;} {p = (( skip_plain(p + 1, pe)))-1;} }
 	goto st37;
 st37:
 	if ( ++p == pe )
 		goto _test_eof37;
 case 37:
-#line 820 "gen/json.rl"
+#line 824 "gen/json.rl"
 	switch( (*p) ) {
 		case 34u: goto tr55;
 		case 92u: goto tr56;
@@ -872,22 +876,22 @@ case 37:
 		goto st95;
 	goto st0;
 tr55:
-#line 110 "spec/grammar/json.rl"
+#line 114 "spec/grammar/json.rl"
 	{ c.in_str = false; close_open(&c, POS); }
 	goto st38;
 tr52:
-#line 118 "spec/grammar/json.rl"
+#line 122 "spec/grammar/json.rl"
 	{ if (open_container(&c, TERN_JSON_OBJECT, TERN_JSON_F_OBJECT_KEY, POS, true) < 0) {p++; cs = 38; goto _out;} {stack[top++] = 38;goto st36;} }
 	goto st38;
 tr87:
-#line 113 "spec/grammar/json.rl"
+#line 117 "spec/grammar/json.rl"
 	{ close_open(&c, POS); }
 	goto st38;
 st38:
 	if ( ++p == pe )
 		goto _test_eof38;
 case 38:
-#line 853 "gen/json.rl"
+#line 857 "gen/json.rl"
 	switch( (*p) ) {
 		case 13u: goto st38;
 		case 32u: goto st38;
@@ -897,14 +901,14 @@ case 38:
 		goto st38;
 	goto st0;
 tr89:
-#line 113 "spec/grammar/json.rl"
+#line 117 "spec/grammar/json.rl"
 	{ close_open(&c, POS); }
 	goto st39;
 st39:
 	if ( ++p == pe )
 		goto _test_eof39;
 case 39:
-#line 868 "gen/json.rl"
+#line 872 "gen/json.rl"
 	switch( (*p) ) {
 		case 13u: goto st39;
 		case 32u: goto st39;
@@ -924,14 +928,14 @@ case 39:
 		goto st39;
 	goto st0;
 tr66:
-#line 107 "spec/grammar/json.rl"
+#line 111 "spec/grammar/json.rl"
 	{ c.in_str = true; if (tok_push(&c, TERN_JSON_STRING, 0, POS + 1, false) < 0) {p++; cs = 40; goto _out;} {p = (( skip_plain(p + 1, pe)))-1;} }
 	goto st40;
 st40:
 	if ( ++p == pe )
 		goto _test_eof40;
 case 40:
-#line 893 "gen/json.rl"
+#line 897 "gen/json.rl"
 	switch( (*p) ) {
 		case 34u: goto tr76;
 		case 92u: goto tr77;
@@ -953,38 +957,38 @@ case 40:
 		goto st58;
 	goto st0;
 tr70:
-#line 119 "spec/grammar/json.rl"
+#line 123 "spec/grammar/json.rl"
 	{ if (open_container(&c, TERN_JSON_ARRAY, 0, POS, false) < 0) {p++; cs = 41; goto _out;} {stack[top++] = 41;goto st102;} }
 	goto st41;
 tr74:
-#line 117 "spec/grammar/json.rl"
+#line 121 "spec/grammar/json.rl"
 	{ if (open_container(&c, TERN_JSON_OBJECT, 0, POS, false) < 0) {p++; cs = 41; goto _out;} {stack[top++] = 41;goto st36;} }
 	goto st41;
 tr76:
-#line 110 "spec/grammar/json.rl"
+#line 114 "spec/grammar/json.rl"
 	{ c.in_str = false; close_open(&c, POS); }
 	goto st41;
 tr115:
-#line 115 "spec/grammar/json.rl"
+#line 119 "spec/grammar/json.rl"
 	{ if (push_literal(&c, TERN_JSON_FALSE, POS - 4, 5) < 0) {p++; cs = 41; goto _out;} }
 	goto st41;
 tr118:
-#line 116 "spec/grammar/json.rl"
+#line 120 "spec/grammar/json.rl"
 	{ if (push_literal(&c, TERN_JSON_NULL, POS - 3, 4) < 0) {p++; cs = 41; goto _out;} }
 	goto st41;
 tr121:
-#line 114 "spec/grammar/json.rl"
+#line 118 "spec/grammar/json.rl"
 	{ if (push_literal(&c, TERN_JSON_TRUE, POS - 3, 4) < 0) {p++; cs = 41; goto _out;} }
 	goto st41;
 tr104:
-#line 113 "spec/grammar/json.rl"
+#line 117 "spec/grammar/json.rl"
 	{ close_open(&c, POS); }
 	goto st41;
 st41:
 	if ( ++p == pe )
 		goto _test_eof41;
 case 41:
-#line 938 "gen/json.rl"
+#line 942 "gen/json.rl"
 	switch( (*p) ) {
 		case 13u: goto st41;
 		case 32u: goto st41;
@@ -995,14 +999,14 @@ case 41:
 		goto st41;
 	goto st0;
 tr105:
-#line 113 "spec/grammar/json.rl"
+#line 117 "spec/grammar/json.rl"
 	{ close_open(&c, POS); }
 	goto st42;
 st42:
 	if ( ++p == pe )
 		goto _test_eof42;
 case 42:
-#line 954 "gen/json.rl"
+#line 958 "gen/json.rl"
 	switch( (*p) ) {
 		case 13u: goto st42;
 		case 32u: goto st42;
@@ -1025,14 +1029,14 @@ case 42:
 		goto tr51;
 	goto st0;
 tr49:
-#line 112 "spec/grammar/json.rl"
+#line 116 "spec/grammar/json.rl"
 	{ if (tok_push(&c, TERN_JSON_STRING, TERN_JSON_F_BARE_KEY, POS, true) < 0) {p++; cs = 43; goto _out;} }
 	goto st43;
 st43:
 	if ( ++p == pe )
 		goto _test_eof43;
 case 43:
-#line 982 "gen/json.rl"
+#line 986 "gen/json.rl"
 	switch( (*p) ) {
 		case 13u: goto tr87;
 		case 32u: goto tr87;
@@ -1053,26 +1057,26 @@ case 43:
 		goto st43;
 	goto st0;
 tr50:
-#line 112 "spec/grammar/json.rl"
+#line 116 "spec/grammar/json.rl"
 	{ if (tok_push(&c, TERN_JSON_STRING, TERN_JSON_F_BARE_KEY, POS, true) < 0) {p++; cs = 44; goto _out;} }
 	goto st44;
 st44:
 	if ( ++p == pe )
 		goto _test_eof44;
 case 44:
-#line 1008 "gen/json.rl"
+#line 1012 "gen/json.rl"
 	if ( 48u <= (*p) && (*p) <= 57u )
 		goto st45;
 	goto st0;
 tr51:
-#line 112 "spec/grammar/json.rl"
+#line 116 "spec/grammar/json.rl"
 	{ if (tok_push(&c, TERN_JSON_STRING, TERN_JSON_F_BARE_KEY, POS, true) < 0) {p++; cs = 45; goto _out;} }
 	goto st45;
 st45:
 	if ( ++p == pe )
 		goto _test_eof45;
 case 45:
-#line 1018 "gen/json.rl"
+#line 1022 "gen/json.rl"
 	switch( (*p) ) {
 		case 13u: goto tr87;
 		case 32u: goto tr87;
@@ -1085,30 +1089,30 @@ case 45:
 		goto tr87;
 	goto st0;
 tr53:
-#line 120 "spec/grammar/json.rl"
+#line 124 "spec/grammar/json.rl"
 	{ close_container(&c, POS + 1); {cs = stack[--top];goto _again;} }
 	goto st148;
 tr108:
-#line 113 "spec/grammar/json.rl"
+#line 117 "spec/grammar/json.rl"
 	{ close_open(&c, POS); }
-#line 120 "spec/grammar/json.rl"
+#line 124 "spec/grammar/json.rl"
 	{ close_container(&c, POS + 1); {cs = stack[--top];goto _again;} }
 	goto st148;
 st148:
 	if ( ++p == pe )
 		goto _test_eof148;
 case 148:
-#line 1040 "gen/json.rl"
+#line 1044 "gen/json.rl"
 	goto st0;
 tr77:
-#line 109 "spec/grammar/json.rl"
+#line 113 "spec/grammar/json.rl"
 	{ c.doc->toks[c.cur].flags |= TERN_JSON_F_ESCAPED; }
 	goto st46;
 st46:
 	if ( ++p == pe )
 		goto _test_eof46;
 case 46:
-#line 1048 "gen/json.rl"
+#line 1052 "gen/json.rl"
 	switch( (*p) ) {
 		case 34u: goto st40;
 		case 47u: goto st40;
@@ -1302,28 +1306,28 @@ case 64:
 		goto st60;
 	goto st0;
 tr67:
-#line 111 "spec/grammar/json.rl"
+#line 115 "spec/grammar/json.rl"
 	{ if (tok_push(&c, TERN_JSON_NUMBER, 0, POS, false) < 0) {p++; cs = 65; goto _out;} }
 	goto st65;
 st65:
 	if ( ++p == pe )
 		goto _test_eof65;
 case 65:
-#line 1247 "gen/json.rl"
+#line 1251 "gen/json.rl"
 	if ( (*p) == 48u )
 		goto st66;
 	if ( 49u <= (*p) && (*p) <= 57u )
 		goto st72;
 	goto st0;
 tr68:
-#line 111 "spec/grammar/json.rl"
+#line 115 "spec/grammar/json.rl"
 	{ if (tok_push(&c, TERN_JSON_NUMBER, 0, POS, false) < 0) {p++; cs = 66; goto _out;} }
 	goto st66;
 st66:
 	if ( ++p == pe )
 		goto _test_eof66;
 case 66:
-#line 1259 "gen/json.rl"
+#line 1263 "gen/json.rl"
 	switch( (*p) ) {
 		case 13u: goto tr104;
 		case 32u: goto tr104;
@@ -1396,14 +1400,14 @@ case 71:
 		goto tr104;
 	goto st0;
 tr69:
-#line 111 "spec/grammar/json.rl"
+#line 115 "spec/grammar/json.rl"
 	{ if (tok_push(&c, TERN_JSON_NUMBER, 0, POS, false) < 0) {p++; cs = 72; goto _out;} }
 	goto st72;
 st72:
 	if ( ++p == pe )
 		goto _test_eof72;
 case 72:
-#line 1337 "gen/json.rl"
+#line 1341 "gen/json.rl"
 	switch( (*p) ) {
 		case 13u: goto tr104;
 		case 32u: goto tr104;
@@ -1490,14 +1494,14 @@ case 82:
 		goto tr121;
 	goto st0;
 tr56:
-#line 109 "spec/grammar/json.rl"
+#line 113 "spec/grammar/json.rl"
 	{ c.doc->toks[c.cur].flags |= TERN_JSON_F_ESCAPED; }
 	goto st83;
 st83:
 	if ( ++p == pe )
 		goto _test_eof83;
 case 83:
-#line 1429 "gen/json.rl"
+#line 1433 "gen/json.rl"
 	switch( (*p) ) {
 		case 34u: goto st37;
 		case 47u: goto st37;
@@ -1714,14 +1718,14 @@ case 102:
 		goto st102;
 	goto st0;
 tr134:
-#line 107 "spec/grammar/json.rl"
+#line 111 "spec/grammar/json.rl"
 	{ c.in_str = true; if (tok_push(&c, TERN_JSON_STRING, 0, POS + 1, false) < 0) {p++; cs = 103; goto _out;} {p = (( skip_plain(p + 1, pe)))-1;} }
 	goto st103;
 st103:
 	if ( ++p == pe )
 		goto _test_eof103;
 case 103:
-#line 1651 "gen/json.rl"
+#line 1655 "gen/json.rl"
 	switch( (*p) ) {
 		case 34u: goto tr145;
 		case 92u: goto tr146;
@@ -1743,38 +1747,38 @@ case 103:
 		goto st136;
 	goto st0;
 tr138:
-#line 119 "spec/grammar/json.rl"
+#line 123 "spec/grammar/json.rl"
 	{ if (open_container(&c, TERN_JSON_ARRAY, 0, POS, false) < 0) {p++; cs = 104; goto _out;} {stack[top++] = 104;goto st102;} }
 	goto st104;
 tr143:
-#line 117 "spec/grammar/json.rl"
+#line 121 "spec/grammar/json.rl"
 	{ if (open_container(&c, TERN_JSON_OBJECT, 0, POS, false) < 0) {p++; cs = 104; goto _out;} {stack[top++] = 104;goto st36;} }
 	goto st104;
 tr145:
-#line 110 "spec/grammar/json.rl"
+#line 114 "spec/grammar/json.rl"
 	{ c.in_str = false; close_open(&c, POS); }
 	goto st104;
 tr169:
-#line 115 "spec/grammar/json.rl"
+#line 119 "spec/grammar/json.rl"
 	{ if (push_literal(&c, TERN_JSON_FALSE, POS - 4, 5) < 0) {p++; cs = 104; goto _out;} }
 	goto st104;
 tr172:
-#line 116 "spec/grammar/json.rl"
+#line 120 "spec/grammar/json.rl"
 	{ if (push_literal(&c, TERN_JSON_NULL, POS - 3, 4) < 0) {p++; cs = 104; goto _out;} }
 	goto st104;
 tr175:
-#line 114 "spec/grammar/json.rl"
+#line 118 "spec/grammar/json.rl"
 	{ if (push_literal(&c, TERN_JSON_TRUE, POS - 3, 4) < 0) {p++; cs = 104; goto _out;} }
 	goto st104;
 tr158:
-#line 113 "spec/grammar/json.rl"
+#line 117 "spec/grammar/json.rl"
 	{ close_open(&c, POS); }
 	goto st104;
 st104:
 	if ( ++p == pe )
 		goto _test_eof104;
 case 104:
-#line 1696 "gen/json.rl"
+#line 1700 "gen/json.rl"
 	switch( (*p) ) {
 		case 13u: goto st104;
 		case 32u: goto st104;
@@ -1785,14 +1789,14 @@ case 104:
 		goto st104;
 	goto st0;
 tr159:
-#line 113 "spec/grammar/json.rl"
+#line 117 "spec/grammar/json.rl"
 	{ close_open(&c, POS); }
 	goto st105;
 st105:
 	if ( ++p == pe )
 		goto _test_eof105;
 case 105:
-#line 1712 "gen/json.rl"
+#line 1716 "gen/json.rl"
 	switch( (*p) ) {
 		case 13u: goto st105;
 		case 32u: goto st105;
@@ -1812,28 +1816,28 @@ case 105:
 		goto st105;
 	goto st0;
 tr135:
-#line 111 "spec/grammar/json.rl"
+#line 115 "spec/grammar/json.rl"
 	{ if (tok_push(&c, TERN_JSON_NUMBER, 0, POS, false) < 0) {p++; cs = 106; goto _out;} }
 	goto st106;
 st106:
 	if ( ++p == pe )
 		goto _test_eof106;
 case 106:
-#line 1737 "gen/json.rl"
+#line 1741 "gen/json.rl"
 	if ( (*p) == 48u )
 		goto st107;
 	if ( 49u <= (*p) && (*p) <= 57u )
 		goto st113;
 	goto st0;
 tr136:
-#line 111 "spec/grammar/json.rl"
+#line 115 "spec/grammar/json.rl"
 	{ if (tok_push(&c, TERN_JSON_NUMBER, 0, POS, false) < 0) {p++; cs = 107; goto _out;} }
 	goto st107;
 st107:
 	if ( ++p == pe )
 		goto _test_eof107;
 case 107:
-#line 1749 "gen/json.rl"
+#line 1753 "gen/json.rl"
 	switch( (*p) ) {
 		case 13u: goto tr158;
 		case 32u: goto tr158;
@@ -1906,30 +1910,30 @@ case 112:
 		goto tr158;
 	goto st0;
 tr139:
-#line 120 "spec/grammar/json.rl"
+#line 124 "spec/grammar/json.rl"
 	{ close_container(&c, POS + 1); {cs = stack[--top];goto _again;} }
 	goto st149;
 tr162:
-#line 113 "spec/grammar/json.rl"
+#line 117 "spec/grammar/json.rl"
 	{ close_open(&c, POS); }
-#line 120 "spec/grammar/json.rl"
+#line 124 "spec/grammar/json.rl"
 	{ close_container(&c, POS + 1); {cs = stack[--top];goto _again;} }
 	goto st149;
 st149:
 	if ( ++p == pe )
 		goto _test_eof149;
 case 149:
-#line 1831 "gen/json.rl"
+#line 1835 "gen/json.rl"
 	goto st0;
 tr137:
-#line 111 "spec/grammar/json.rl"
+#line 115 "spec/grammar/json.rl"
 	{ if (tok_push(&c, TERN_JSON_NUMBER, 0, POS, false) < 0) {p++; cs = 113; goto _out;} }
 	goto st113;
 st113:
 	if ( ++p == pe )
 		goto _test_eof113;
 case 113:
-#line 1839 "gen/json.rl"
+#line 1843 "gen/json.rl"
 	switch( (*p) ) {
 		case 13u: goto tr158;
 		case 32u: goto tr158;
@@ -2016,14 +2020,14 @@ case 123:
 		goto tr175;
 	goto st0;
 tr146:
-#line 109 "spec/grammar/json.rl"
+#line 113 "spec/grammar/json.rl"
 	{ c.doc->toks[c.cur].flags |= TERN_JSON_F_ESCAPED; }
 	goto st124;
 st124:
 	if ( ++p == pe )
 		goto _test_eof124;
 case 124:
-#line 1931 "gen/json.rl"
+#line 1935 "gen/json.rl"
 	switch( (*p) ) {
 		case 34u: goto st103;
 		case 47u: goto st103;
@@ -2375,17 +2379,17 @@ case 142:
 	case 145: 
 	case 146: 
 	case 147: 
-#line 113 "spec/grammar/json.rl"
+#line 117 "spec/grammar/json.rl"
 	{ close_open(&c, POS); }
 	break;
-#line 2284 "gen/json.rl"
+#line 2288 "gen/json.rl"
 	}
 	}
 
 	_out: {}
 	}
 
-#line 204 "spec/grammar/json.rl"
+#line 208 "spec/grammar/json.rl"
 #undef POS
   if (c.rc) return tern_fail(err, c.rc, c.reason, NULL, c.pos);
   if (cs == tern_json_error) {

@@ -40,9 +40,13 @@ static int tok_push(pctx_t *c, uint8_t type, uint8_t flags, size_t start, bool i
   tern_json_tok_t *t;
   if (d->n >= c->max_tokens) return pfail(c, TERN_ETOOBIG, "too many JSON tokens", start);
   if (d->n >= d->cap) {
+    /* Extrapolate from the tokens per byte so far, so a large document
+     * spills into the arena about once instead of doubling many times. */
+    uint64_t est = (uint64_t)d->n * d->len / (start + 1) * 5 / 4 + 64;
     uint32_t ncap = d->cap ? d->cap * 2 : 64;
     tern_json_tok_t *nt;
     if (!d->arena) return pfail(c, TERN_ETOOBIG, "token array full", start);
+    if (est > ncap) ncap = est > c->max_tokens ? c->max_tokens : (uint32_t)est;
     if (ncap > c->max_tokens || ncap < d->cap) ncap = c->max_tokens;
     nt = tern_arena_alloc(d->arena, (size_t)ncap * sizeof *nt);
     if (!nt) return pfail(c, TERN_ENOMEM, "arena limit reached growing the token array", start);
