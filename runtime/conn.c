@@ -472,13 +472,17 @@ static int handle_frame(tern_conn_t *c, const tern_frame_t *f) {
     return rc;
   }
   if (cmd.flag & TERN_FLAG_RESPONSE) {
-    tern_pending_t *e = tern_pending_take(&l->pending, cmd.opaque);
+    /* Only a response on the connection that carried the request completes
+     * it: opaques are sequential, so another peer could guess them. */
+    tern_pending_t *e = tern_pending_find(&l->pending, cmd.opaque);
+    if (e && e->conn != c) e = NULL;
     if (!e) {
       tern_info("%s: response code %d opaque %d matches no waiting request (late or unknown), dropped",
                 tern_conn_addr(c), cmd.code, cmd.opaque);
       return 0;
     }
-    unlink_pending(e->conn, e);
+    tern_pending_remove(&l->pending, e);
+    unlink_pending(c, e);
     e->cb(e->arg, 0, &cmd);
     tern_pending_release(&l->pending, e);
     return 0;
@@ -487,6 +491,7 @@ static int handle_frame(tern_conn_t *c, const tern_frame_t *f) {
   c->cur_replied = false;
   c->cur_opaque = cmd.opaque;
   memset(&err, 0, sizeof err);
+  if (c->inspect) c->inspect(c->inspect_ctx, c, &cmd);
   rc = c->on_request ? c->on_request(c->req_ctx, c, &cmd, &err) : TERN_ENOTFOUND;
   c->cur_active = false;
   if (rc == 0 && !c->cur_replied && !(cmd.flag & TERN_FLAG_ONEWAY)) c->parked++; /* answered later */

@@ -20,6 +20,9 @@ typedef struct tern_conn tern_conn_t;
  * oneway request. `req` and everything it points to is valid only during the
  * call: copy what you keep (tern_cmd_copy). */
 typedef int (*tern_request_fn)(void *ctx, tern_conn_t *c, const tern_cmd_t *req, tern_err_t *err);
+/* Sees every decoded request of an accepted connection just before its handler
+ * (strict mode, conformance/strict.h). Must not reply or close. */
+typedef void (*tern_inspect_fn)(void *ctx, tern_conn_t *c, const tern_cmd_t *req);
 /* The connection closed (after its pending requests were failed). The pointer
  * stays valid until the last tern_conn_unref. */
 typedef void (*tern_conn_close_fn)(void *ctx, tern_conn_t *c);

@@ -39,6 +39,8 @@ struct tern_conn {
 
   tern_request_fn on_request;
   void *req_ctx;
+  tern_inspect_fn inspect; /* accepted connections: the server's inspector */
+  void *inspect_ctx;
   tern_conn_close_fn on_close;
   void *close_ctx;
   void *data;

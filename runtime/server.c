@@ -16,6 +16,15 @@ void tern_server_init(tern_server_t *s, tern_loop_t *l, tern_request_fn on_reque
   s->ctx = ctx;
 }
 
+void tern_server_set_inspector(tern_server_t *s, tern_inspect_fn fn, void *ctx) {
+  s->inspect = fn;
+  s->inspect_ctx = ctx;
+  for (tern_conn_t *c = s->conns; c; c = c->onext) {
+    c->inspect = fn;
+    c->inspect_ctx = ctx;
+  }
+}
+
 static void maybe_closed(tern_server_t *s) {
   if (s->closing && s->listeners_open == 0 && s->nconns == 0 && s->close_cb) {
     tern_server_close_fn cb = s->close_cb;
@@ -62,6 +71,8 @@ static void on_connection(uv_stream_t *ls, int status) {
   c->owner_closed = conn_closed;
   c->on_request = s->on_request;
   c->req_ctx = s->ctx;
+  c->inspect = s->inspect;
+  c->inspect_ctx = s->inspect_ctx;
   c->onext = s->conns;
   if (s->conns) s->conns->oprev = c;
   s->conns = c;

@@ -22,6 +22,8 @@ struct tern_server {
   tern_conn_close_fn on_conn_close; /* optional: an accepted connection closed (called with ctx,
                                        after its pending requests failed) */
   void *data;                       /* for the owner */
+  tern_inspect_fn inspect;          /* optional, see tern_server_set_inspector */
+  void *inspect_ctx;
   bool reuseport; /* set before listening: several loops (threads) may listen on
                      the same port and the kernel spreads connections (SO_REUSEPORT) */
   /* private */
@@ -36,6 +38,9 @@ struct tern_server {
 
 /* on_request gets every request of every connection (ctx passed through). */
 void tern_server_init(tern_server_t *s, tern_loop_t *l, tern_request_fn on_request, void *ctx);
+/* Installs (fn NULL: removes) an inspector that sees every request of every
+ * connection, current and future, before on_request. */
+void tern_server_set_inspector(tern_server_t *s, tern_inspect_fn fn, void *ctx);
 /* Listens on host ("0.0.0.0", "::", an address) and port (0: any free port). */
 int tern_server_listen(tern_server_t *s, const char *host, int port);
 /* The bound port of the i-th listen call. */
