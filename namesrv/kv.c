@@ -1,8 +1,9 @@
 /* KV config table and its kvConfig.json persistence; see kv.h. Each entry is
  * one malloc block holding key and value bytes; each namespace owns a strmap of
  * entries. The file is encoded and decoded by the generated
- * KVConfigSerializeWrapper body codec (gen/bodies.h). Saving blocks for an fsync:
- * KV changes are rare admin operations, so this runs on the caller's thread. */
+ * KVConfigSerializeWrapper body codec (gen/bodies.h). put/delete/save block
+ * for an fsync on the caller's thread; the server instead changes the table
+ * with set/unset and hands the encoded bytes to kv_saver.c's writer thread. */
 #include "namesrv/kv.h"
 
 #include <errno.h>

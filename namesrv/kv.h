@@ -1,6 +1,7 @@
 /* The name server's KV config (PUT/GET/DELETE_KV_CONFIG,
  * GET_KVLIST_BY_NAMESPACE; reference §5.5): namespace -> key -> value, kept in
- * memory and persisted after every change to kvConfig.json as
+ * memory and persisted after changes (put/delete here, or set/unset plus
+ * namesrv/kv_saver.h off the loop thread) to kvConfig.json as
  * {"configTable":{"<namespace>":{"<key>":"<value>"}}}, the file RocketMQ's
  * KVConfigManager reads and writes. The file is replaced atomically (temp file,
  * fsync, rename, fsync of the directory), so a crash leaves the old or the new
