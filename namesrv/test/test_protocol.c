@@ -502,7 +502,7 @@ TEST(expiry_with_short_timeouts) {
   tern_cmd_t resp, req;
   tern_hdr_register_broker_request_t h;
   topic_spec_t tq[1] = {{"Quiet", 1, 1, 6, 0}}, tb[1] = {{"Busy", 1, 1, 6, 0}};
-  reg_opts_t o = {false, 0, 400, 1};
+  reg_opts_t o = {false, 0, 3000, 1}; /* busy: a wide margin against a loaded machine */
   tern_buf_t body, in;
   int fd;
   ASSERT_OK(setup());
@@ -516,7 +516,7 @@ TEST(expiry_with_short_timeouts) {
   h.broker_name = TERN_STR("quiet");
   h.broker_addr = TERN_STR("10.1.0.1:10911");
   h.ha_server_addr = TERN_STR("10.1.0.1:10912");
-  h.heartbeat_timeout_millis = 400;
+  h.heartbeat_timeout_millis = 300; /* quiet: gone within 300 ms + one 100 ms scan */
   h.present = TERN_HDR_REGISTER_BROKER_REQUEST_HAS_CLUSTER_NAME | TERN_HDR_REGISTER_BROKER_REQUEST_HAS_BROKER_NAME |
               TERN_HDR_REGISTER_BROKER_REQUEST_HAS_BROKER_ADDR | TERN_HDR_REGISTER_BROKER_REQUEST_HAS_HA_SERVER_ADDR |
               TERN_HDR_REGISTER_BROKER_REQUEST_HAS_BROKER_ID | TERN_HDR_REGISTER_BROKER_REQUEST_HAS_HEARTBEAT_TIMEOUT_MILLIS;
