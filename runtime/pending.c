@@ -127,6 +127,13 @@ void tern_pending_remove(tern_pending_table_t *t, tern_pending_t *e) {
   heap_remove(t, e);
 }
 
+tern_pending_t *tern_pending_find(const tern_pending_table_t *t, int32_t opaque) {
+  if (!t->nbuckets) return NULL;
+  for (tern_pending_t *e = t->buckets[slot(t, opaque)]; e; e = e->hnext)
+    if (e->opaque == opaque) return e;
+  return NULL;
+}
+
 tern_pending_t *tern_pending_take(tern_pending_table_t *t, int32_t opaque) {
   tern_pending_t *e;
   if (!t->nbuckets) return NULL;

@@ -37,6 +37,8 @@ void tern_pending_free(tern_pending_table_t *t);
 /* A new entry (cb/arg/conn for the caller to fill), or NULL when out of memory
  * or the opaque is already waiting (TERN_EEXIST would be a caller bug). */
 tern_pending_t *tern_pending_add(tern_pending_table_t *t, int32_t opaque, uint64_t deadline);
+/* The entry for opaque (left in place), or NULL. */
+tern_pending_t *tern_pending_find(const tern_pending_table_t *t, int32_t opaque);
 /* Removes and returns the entry for opaque, or NULL. */
 tern_pending_t *tern_pending_take(tern_pending_table_t *t, int32_t opaque);
 /* Removes a known entry (e.g. when its connection closes). */

@@ -492,3 +492,54 @@ TEST(held_loop_waits_for_a_post_then_ends) {
   ASSERT_EQ(tern_loop_run(&l), 0); /* nothing keeps it alive any more */
   tern_loop_close(&l);
 }
+
+/* A response completes only a request sent on the same connection: another
+ * peer that guesses the (sequential) opaque cannot answer for it. */
+TEST(response_from_another_connection_does_not_complete_a_request) {
+  fx_server_t fx;
+  client_t cl;
+  call_t victim = {0}, spoofer_req = {0};
+  struct sockaddr_in sa;
+  socklen_t len = sizeof sa;
+  int lfd = socket(AF_INET, SOCK_STREAM, 0), pfd;
+  char spoof_addr[32];
+  tern_cmd_t req;
+  tern_buf_t b;
+  memset(&sa, 0, sizeof sa);
+  sa.sin_family = AF_INET;
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_OK(bind(lfd, (struct sockaddr *)&sa, sizeof sa));
+  ASSERT_OK(listen(lfd, 4));
+  ASSERT_OK(getsockname(lfd, (struct sockaddr *)&sa, &len));
+  snprintf(spoof_addr, sizeof spoof_addr, "127.0.0.1:%d", ntohs(sa.sin_port));
+  fx_start(&fx, NULL, false);
+  client_open(&cl, fx.port);
+  /* the victim request waits on the real server, which never answers */
+  tern_cmd_init(&req);
+  req.code = FX_SILENT;
+  victim.seq = &cl.seq;
+  ASSERT_OK(tern_pool_request(&cl.pool, cl.addr, &req, 400, on_resp, &victim));
+  /* a second connection, to a peer that answers with the victim's opaque */
+  tern_cmd_t req2;
+  tern_cmd_init(&req2);
+  req2.code = 1;
+  spoofer_req.seq = &cl.seq;
+  ASSERT_OK(tern_pool_request(&cl.pool, spoof_addr, &req2, 400, on_resp, &spoofer_req));
+  run_for(&cl.loop, 50);
+  pfd = accept(lfd, NULL, NULL);
+  ASSERT(pfd >= 0);
+  tern_buf_init(&b, 0);
+  fx_encode(&b, TERN_RESP_SUCCESS, req.opaque, TERN_SER_JSON, "spoofed", TERN_FLAG_RESPONSE, NULL, NULL);
+  ASSERT_OK(fx_send_all(pfd, b.p, b.len));
+  run_for(&cl.loop, 100);
+  ASSERT_EQ(victim.calls, 0);
+  ASSERT(run_until(&cl.loop, &victim.calls, 1, 2000));
+  ASSERT_EQ(victim.status, TERN_ETIMEDOUT);
+  run_until(&cl.loop, &spoofer_req.calls, 1, 2000);
+  ASSERT_EQ(spoofer_req.status, TERN_ETIMEDOUT);
+  tern_buf_free(&b);
+  close(pfd);
+  close(lfd);
+  client_close(&cl);
+  fx_stop(&fx);
+}
