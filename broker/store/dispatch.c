@@ -5,19 +5,47 @@
  * where it is idempotent. */
 #include "broker/store/store_int.h"
 
+/* The properties dispatch needs, found in one pass (last duplicate wins, as
+ * Java's map keeps it). */
+typedef struct wanted {
+  tern_str_t tags, keys, uniq, delay;
+  bool has_tags, has_keys, has_uniq, has_delay;
+} wanted_t;
+
+static void scan_props(tern_str_t props, wanted_t *w) {
+  memset(w, 0, sizeof *w);
+  tern_props_cursor_t c;
+  tern_props_cursor_init(&c, props);
+  tern_prop_t p;
+  while (tern_props_cursor_next(&c, &p) == 1) {
+    if (tern_str_eq_cstr(p.key, TERN_PROP_TAGS)) {
+      w->tags = p.val;
+      w->has_tags = true;
+    } else if (tern_str_eq_cstr(p.key, TERN_PROP_KEYS)) {
+      w->keys = p.val;
+      w->has_keys = true;
+    } else if (tern_str_eq_cstr(p.key, TERN_PROP_UNIQ_KEY)) {
+      w->uniq = p.val;
+      w->has_uniq = true;
+    } else if (tern_str_eq_cstr(p.key, TERN_PROP_DELAY_TIME_LEVEL)) {
+      w->delay = p.val;
+      w->has_delay = true;
+    }
+  }
+}
+
 int dispatch_record(tern_store_t *s, const tern_msg_record_t *r, int64_t phys, bool recovering) {
   int32_t tran = tern_sysflag_transaction(r->sys_flag);
   int rc = TERN_OK;
+  wanted_t w;
+  scan_props(r->properties, &w);
   if (tran == TERN_SYSFLAG_TRANSACTION_NOT_TYPE || tran == TERN_SYSFLAG_TRANSACTION_COMMIT_TYPE) {
     cqueue_t *cq = cq_get_or_create(s, r->topic, r->queue_id);
     if (!cq) return TERN_ENOMEM;
-    tern_str_t tags;
-    int64_t code = tern_props_get(r->properties, TERN_PROP_TAGS, &tags) == TERN_OK ? tern_msg_tags_code(tags) : 0;
-    tern_str_t lv;
+    int64_t code = w.has_tags ? tern_msg_tags_code(w.tags) : 0;
     int32_t level;
-    if (tern_str_eq_cstr(r->topic, TERN_TOPIC_SCHEDULE) &&
-        tern_props_get(r->properties, TERN_PROP_DELAY_TIME_LEVEL, &lv) == TERN_OK &&
-        tern_str_to_i32(lv, &level) == TERN_OK && level > 0) {
+    if (w.has_delay && tern_str_eq_cstr(r->topic, TERN_TOPIC_SCHEDULE) && tern_str_to_i32(w.delay, &level) == TERN_OK &&
+        level > 0) {
       /* delayed messages: the entry carries the delivery time (reference 8.4) */
       if (level > s->max_delay_level) level = s->max_delay_level;
       code = r->store_timestamp + (level > 0 ? s->delay_ms[level] : 1000);
@@ -26,10 +54,9 @@ int dispatch_record(tern_store_t *s, const tern_msg_record_t *r, int64_t phys, b
     if (rc) return rc;
   }
   if (s->cfg.message_index_enable && tran != TERN_SYSFLAG_TRANSACTION_ROLLBACK_TYPE) {
-    tern_str_t v;
-    if (tern_props_get(r->properties, TERN_PROP_UNIQ_KEY, &v) == TERN_OK && v.n)
-      rc = ix_put(s, r->topic, v, phys, r->store_timestamp);
-    if (tern_props_get(r->properties, TERN_PROP_KEYS, &v) == TERN_OK) {
+    if (w.has_uniq && w.uniq.n) rc = ix_put(s, r->topic, w.uniq, phys, r->store_timestamp);
+    if (w.has_keys) {
+      tern_str_t v = w.keys;
       size_t i = 0;
       while (i < v.n && rc == TERN_OK) {
         size_t j = i;
