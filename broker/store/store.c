@@ -517,6 +517,12 @@ int64_t tern_store_earliest_store_time(tern_store_t *s, tern_str_t topic, int32_
   return -1;
 }
 
+int64_t tern_store_get_store_time(tern_store_t *s, tern_str_t topic, int32_t qid, int64_t queue_offset) {
+  cqueue_t *cq = cq_find(s, topic, qid);
+  if (!cq || queue_offset < 0 || queue_offset >= cq_max_offset(cq)) return -1;
+  return entry_time(s, cq, queue_offset);
+}
+
 void tern_store_get_stats(tern_store_t *s, tern_store_stats_t *st) {
   st->flush_rounds = atomic_load(&s->st_flush_rounds);
   st->sync_waiters_done = atomic_load(&s->st_waiters_done);

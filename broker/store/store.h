@@ -194,6 +194,8 @@ int tern_store_query_by_key(tern_store_t *s, tern_str_t topic, tern_str_t key, i
 int64_t tern_store_search_offset_by_time(tern_store_t *s, tern_str_t topic, int32_t queue_id, int64_t ts);
 /* GET_EARLIEST_MSG_STORETIME: store time of the queue's first record, -1 if none. */
 int64_t tern_store_earliest_store_time(tern_store_t *s, tern_str_t topic, int32_t queue_id);
+/* Store time of the record at a queue offset (getMessageStoreTimeStamp), -1 if none. */
+int64_t tern_store_get_store_time(tern_store_t *s, tern_str_t topic, int32_t queue_id, int64_t queue_offset);
 
 /* Housekeeping the owner thread calls about every 10 s: retries a dispatch
  * that failed, deletes expired or (when the disk is filling) old files, moves

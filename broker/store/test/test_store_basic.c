@@ -441,6 +441,8 @@ TEST(query_by_key_time_and_earliest) {
   ASSERT_EQ(tern_store_search_offset_by_time(s, TERN_STR("Nope"), 0, 5), 0);
   ASSERT_EQ(tern_store_earliest_store_time(s, TERN_STR("K"), 0), 1700000000000);
   ASSERT_EQ(tern_store_earliest_store_time(s, TERN_STR("Nope"), 0), -1);
+  ASSERT_EQ(tern_store_get_store_time(s, TERN_STR("K"), 0, 7), 1700000014000);
+  ASSERT_EQ(tern_store_get_store_time(s, TERN_STR("K"), 0, 300), -1);
   tern_store_close(s);
   /* the index survives a restart */
   s = open_store(dir, &cfg);
