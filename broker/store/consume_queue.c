@@ -161,6 +161,44 @@ int cq_load_all(tern_store_t *s, tern_err_t *err) {
   return rc;
 }
 
+int cq_delete_topic(tern_store_t *s, tern_str_t topic, int64_t now) {
+  int n = 0;
+  for (size_t b = 0; b < s->cq_tab_cap; b++) {
+    cqueue_t **pp = &s->cq_tab[b];
+    while (*pp) {
+      cqueue_t *c = *pp;
+      if (c->topic_len == topic.n && memcmp(c->topic, topic.p, topic.n) == 0) {
+        /* Unlinked from the table so new puts start a fresh queue; the struct
+         * stays in the registry (the flusher may be looking at it) with no
+         * files, and mappings are released after the grace period. */
+        *pp = c->hnext;
+        s->cq_count--;
+        while (c->fq.n) fq_delete_first(&c->fq, now);
+        rmdir(c->fq.dir);
+        n++;
+      } else {
+        pp = &c->hnext;
+      }
+    }
+  }
+  if (n) {
+    char *tdir = tern_store_path_join(s->cq_dir, "");
+    if (tdir) {
+      size_t l = strlen(tdir);
+      char *full = malloc(l + topic.n + 1);
+      if (full) {
+        memcpy(full, tdir, l);
+        memcpy(full + l, topic.p, topic.n);
+        full[l + topic.n] = 0;
+        rmdir(full);
+        free(full);
+      }
+      free(tdir);
+    }
+  }
+  return n;
+}
+
 int64_t cq_max_offset(const cqueue_t *cq) { return fq_max_offset(&cq->fq) / TERN_CQ_ENTRY_SIZE; }
 
 int cq_entry_at(tern_store_t *s, cqueue_t *cq, int64_t qoff, tern_cq_entry_t *e) {

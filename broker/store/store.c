@@ -523,6 +523,13 @@ int64_t tern_store_get_store_time(tern_store_t *s, tern_str_t topic, int32_t qid
   return entry_time(s, cq, queue_offset);
 }
 
+int tern_store_delete_topic(tern_store_t *s, tern_str_t topic) {
+  if (!tern_topic_valid(topic)) return 0;
+  int n = cq_delete_topic(s, topic, tern_store_now(s));
+  if (n) tern_store_logf(s, "store: deleted %d consume queue(s) of topic " TERN_STR_FMT, n, TERN_STR_ARG(topic));
+  return n;
+}
+
 void tern_store_get_stats(tern_store_t *s, tern_store_stats_t *st) {
   st->flush_rounds = atomic_load(&s->st_flush_rounds);
   st->sync_waiters_done = atomic_load(&s->st_waiters_done);

@@ -197,6 +197,12 @@ int64_t tern_store_earliest_store_time(tern_store_t *s, tern_str_t topic, int32_
 /* Store time of the record at a queue offset (getMessageStoreTimeStamp), -1 if none. */
 int64_t tern_store_get_store_time(tern_store_t *s, tern_str_t topic, int32_t queue_id, int64_t queue_offset);
 
+/* DELETE_TOPIC_IN_BROKER: removes the topic's consume queues (files and
+ * directories); its records stay in the commit log until retention. A later
+ * put to the topic starts its queues at offset 0 again. Returns the number of
+ * queues removed. */
+int tern_store_delete_topic(tern_store_t *s, tern_str_t topic);
+
 /* Housekeeping the owner thread calls about every 10 s: retries a dispatch
  * that failed, deletes expired or (when the disk is filling) old files, moves
  * min offsets, releases mappings of deleted files after the grace period,

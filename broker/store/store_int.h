@@ -214,6 +214,7 @@ void cq_truncate_phys(tern_store_t *s, cqueue_t *cq, int64_t clog_max); /* drops
 void cq_correct_min(tern_store_t *s, cqueue_t *cq, int64_t clog_min);
 void cq_delete_expired(tern_store_t *s, cqueue_t *cq, int64_t clog_min, int64_t now);
 void cq_flush_all(tern_store_t *s, bool force);
+int cq_delete_topic(tern_store_t *s, tern_str_t topic, int64_t now); /* returns queues removed */
 void cq_free_all(tern_store_t *s);
 size_t cq_registry_count(tern_store_t *s);
 cqueue_t *cq_registry_at(tern_store_t *s, size_t i);

@@ -496,6 +496,42 @@ TEST(failed_dispatch_is_retried_in_order) {
   free(dir);
 }
 
+TEST(delete_topic) {
+  char *dir = tst_tmpdir("deltopic");
+  tern_store_config_t cfg;
+  tst_config(&cfg, dir);
+  tern_store_t *s = open_store(dir, &cfg);
+  ASSERT(s);
+  for (int i = 0; i < 6; i++) {
+    tern_store_msg_t m = tst_msg(i % 2 ? "Gone" : "Kept", i % 3, "x", NULL);
+    tern_put_result_t pr;
+    ASSERT_OK(tern_store_put(s, &m, &pr));
+  }
+  ASSERT_EQ(tern_store_delete_topic(s, TERN_STR("Gone")), 3);
+  ASSERT_EQ(tern_store_get_max_offset(s, TERN_STR("Gone"), 1), 0);
+  ASSERT_EQ(tern_store_get_max_offset(s, TERN_STR("Kept"), 0), 1);
+  char *gone = tst_path(dir, "consumequeue/Gone");
+  ASSERT(access(gone, F_OK) != 0);
+  tern_store_span_t sp[4];
+  tern_get_result_t r = get(s, "Gone", 1, 0, 4, NULL, sp, 4);
+  ASSERT_EQ(r.status, TERN_GET_NO_MATCHED_LOGIC_QUEUE);
+  tern_store_msg_t m = tst_msg("Gone", 1, "again", NULL);
+  tern_put_result_t pr;
+  ASSERT_OK(tern_store_put(s, &m, &pr));
+  ASSERT_EQ(pr.queue_offset, 0);
+  tern_store_tick(s);
+  tern_store_close(s);
+  /* the deleted queue's old entries do not come back after a restart */
+  s = open_store(dir, &cfg);
+  ASSERT(s);
+  ASSERT_EQ(tern_store_get_max_offset(s, TERN_STR("Gone"), 1), 1);
+  ASSERT_EQ(tern_store_get_max_offset(s, TERN_STR("Gone"), 0), 0);
+  tern_store_close(s);
+  free(gone);
+  tst_rmrf(dir);
+  free(dir);
+}
+
 static int64_t seen_codes[8];
 static size_t n_seen;
 static bool capture_code(void *ctx, int64_t code) {
