@@ -8,8 +8,8 @@
 #include <sys/time.h>
 #include <unistd.h>
 
-int64_t tst_clock_ms;
-double tst_disk_ratio = -1;
+_Atomic int64_t tst_clock_ms;
+_Atomic double tst_disk_ratio = -1;
 static char log_buf[1 << 16];
 static size_t log_len;
 

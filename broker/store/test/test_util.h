@@ -6,8 +6,8 @@
 
 #include "broker/store/store.h"
 
-extern int64_t tst_clock_ms;     /* 0: real time */
-extern double tst_disk_ratio;    /* < 0: real statvfs */
+extern _Atomic int64_t tst_clock_ms; /* 0: real time; read by store threads too */
+extern _Atomic double tst_disk_ratio;    /* < 0: real statvfs */
 
 char *tst_tmpdir(const char *tag);       /* malloc'd fresh directory */
 void tst_rmrf(const char *path);
