@@ -100,7 +100,10 @@ def generate(spec, out):
             body = bj
         else:
             body = None
-        rows.append((c, hdr, hj, body, bj))
+        rh = c.get("response_header")
+        rb = c.get("response_body")
+        rows.append((c, hdr, hj, body, bj, rh if rh in headers else None,
+                     "raw" if rb == "raw" else (rb if rb in bodies else None)))
 
     h = []
     h.append("/* Strict-mode rules (conformance suite): what the spec says every incoming request must look")
@@ -125,6 +128,8 @@ def generate(spec, out):
     h.append("  const char *header_unspecified; /* the class named by request_codes.json when spec/headers/ lacks it */")
     h.append("  const char *body;   /* spec/bodies/ type, \"raw\", or NULL (no body expected) */")
     h.append("  const char *body_unspecified; /* the body class named when spec/bodies/ lacks it */")
+    h.append("  const char *resp_header; /* Java class of the success response header (when specified), else NULL */")
+    h.append("  const char *resp_body;   /* spec/bodies/ type of the success response body, \"raw\", or NULL */")
     h.append("} tern_strict_req_t;")
     h.append("#define TERN_STRICT_REQ_COUNT %d" % len(rows))
     h.append("extern const tern_strict_req_t tern_strict_reqs[TERN_STRICT_REQ_COUNT];")
@@ -158,7 +163,7 @@ def generate(spec, out):
     c.append("#include <string.h>")
     c.append("")
     c.append("const tern_strict_req_t tern_strict_reqs[TERN_STRICT_REQ_COUNT] = {")
-    for code, hdr, hj, body, bj in rows:
+    for code, hdr, hj, body, bj, rh, rb in rows:
         vers = []
         since, until = code.get("since", "4.9"), code.get("until")
         if since == "4.9":
@@ -166,9 +171,10 @@ def generate(spec, out):
         if until != "4.9":
             vers.append("TERN_V5X")
         roles = "|".join(ROLE[r] for r in code.get("roles", [])) or "0"
-        c.append("  {%d, %s, %s, %s, %s, %s, %s, %s, %s}," % (
+        c.append("  {%d, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s}," % (
             code["code"], cs(code["name"]), "|".join(vers) or "0", roles, ONEWAY[code.get("oneway", "never")],
-            cs(hdr), cs(hj if hj and not hdr else None), cs(body), cs(bj if bj and not body else None)))
+            cs(hdr), cs(hj if hj and not hdr else None), cs(body), cs(bj if bj and not body else None),
+            cs(rh), cs(rb)))
     c.append("};")
     c.append("")
     c.append("const tern_strict_req_t *tern_strict_req_find(int32_t code) {")

@@ -20,6 +20,8 @@ typedef struct tern_strict_req {
   const char *header_unspecified; /* the class named by request_codes.json when spec/headers/ lacks it */
   const char *body;   /* spec/bodies/ type, "raw", or NULL (no body expected) */
   const char *body_unspecified; /* the body class named when spec/bodies/ lacks it */
+  const char *resp_header; /* Java class of the success response header (when specified), else NULL */
+  const char *resp_body;   /* spec/bodies/ type of the success response body, "raw", or NULL */
 } tern_strict_req_t;
 #define TERN_STRICT_REQ_COUNT 162
 extern const tern_strict_req_t tern_strict_reqs[TERN_STRICT_REQ_COUNT];
