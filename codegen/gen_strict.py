@@ -70,10 +70,12 @@ def generate(spec, out):
     for java in sorted(headers):
         p, d = headers[java]
         short = (d.get("short_keys") or {}).get("map", {})
-        bits, props = [], []
+        bits, props, relaxed = [], [], []
         for f in d.get("fields", []):
             key = f["name"]
             long_name = short.get(key, key)
+            if f.get("required") and (f.get("since") == "5.x" or f.get("missing_ok")) and d.get("since") != "5.x":
+                relaxed.append(key)
             if f.get("bits"):
                 m = 0
                 for b in f["bits"]:
@@ -83,8 +85,10 @@ def generate(spec, out):
                 bits.append((key, sys_mask))
             if long_name == "properties" and f.get("type") == "string":
                 props.append(key)
-        if bits or props:
-            hrules.append((java, p, bits, props))
+        if d.get("since") == "5.x":
+            relaxed += [f["name"] for f in d.get("fields", []) if f.get("required")]
+        if bits or props or relaxed:
+            hrules.append((java, p, bits, props, relaxed))
 
     ROLE = {"namesrv": "TERN_ROLE_NAMESRV", "broker": "TERN_ROLE_BROKER", "client": "TERN_ROLE_CLIENT",
             "controller": "TERN_ROLE_CONTROLLER"}
@@ -136,11 +140,13 @@ def generate(spec, out):
     h.append("/* The rules of a request code, or NULL when no release defines it (binary search). */")
     h.append("const tern_strict_req_t *tern_strict_req_find(int32_t code);")
     h.append("")
-    h.append("/* A header field that is a bit set (defined bits in mask) or holds a message properties string. */")
+    h.append("/* A header field that is a bit set (defined bits in mask), holds a message properties string, or is")
+    h.append(" * required only since 5.x (the whole class is 5.x, the field is, or it is marked missing_ok). */")
     h.append("typedef struct tern_strict_hdr_field {")
     h.append("  const char *key;")
     h.append("  uint32_t bits_mask; /* 0: not a bit set */")
     h.append("  bool properties;")
+    h.append("  bool required_5x_only; /* required by 5.x (or missing_ok): a 4.9 peer may omit it */")
     h.append("} tern_strict_hdr_field_t;")
     h.append("typedef struct tern_strict_hdr {")
     h.append("  const char *java;")
@@ -188,17 +194,18 @@ def generate(spec, out):
     c.append("  return NULL;")
     c.append("}")
     c.append("")
-    for java, p, bits, props in hrules:
+    for java, p, bits, props, relaxed in hrules:
         c.append("static const tern_strict_hdr_field_t f_%s[] = {" % java)
-        keys = sorted(set([k for k, _ in bits] + props))
+        keys = sorted(set([k for k, _ in bits] + props + relaxed))
         bm = dict(bits)
         for k in keys:
-            c.append('  {"%s", 0x%x, %s},' % (k, bm.get(k, 0), "true" if k in props else "false"))
+            c.append('  {"%s", 0x%x, %s, %s},' % (k, bm.get(k, 0), "true" if k in props else "false",
+                                                 "true" if k in relaxed else "false"))
         c.append("};")
     c.append("")
     c.append("const tern_strict_hdr_t tern_strict_hdrs[TERN_STRICT_HDR_COUNT] = {")
-    for java, p, bits, props in hrules:
-        n = len(set([k for k, _ in bits] + props))
+    for java, p, bits, props, relaxed in hrules:
+        n = len(set([k for k, _ in bits] + props + relaxed))
         c.append('  {"%s", %d, f_%s},' % (java, n, java))
     c.append("};")
     c.append("")

@@ -22,6 +22,8 @@ typedef struct ctx {
   const char *language;
   const tern_cmd_t *req;
   int n;
+  char *why; /* st == NULL: describe the first problem here instead of reporting */
+  size_t why_cap;
 } ctx_t;
 
 static void violate(ctx_t *x, const char *rule, const char *field, const char *fmt, ...)
@@ -30,6 +32,14 @@ static void violate(ctx_t *x, const char *rule, const char *field, const char *f
 static void violate(ctx_t *x, const char *rule, const char *field, const char *fmt, ...) {
   tern_strict_violation_t v;
   va_list ap;
+  if (!x->st) {
+    if (x->n++ == 0 && x->why_cap) {
+      va_start(ap, fmt);
+      vsnprintf(x->why, x->why_cap, fmt, ap);
+      va_end(ap);
+    }
+    return;
+  }
   memset(&v, 0, sizeof v);
   v.conn = x->peer;
   v.client_id = x->client_id;
@@ -134,14 +144,21 @@ static const char *type_name(uint8_t t) {
   return "?";
 }
 
-/* Required fields present, every present field well-typed. */
+static bool required_5x_only(const tern_strict_hdr_t *sh, const char *key) {
+  for (uint32_t i = 0; sh && i < sh->n; i++)
+    if (sh->fields[i].required_5x_only && strcmp(sh->fields[i].key, key) == 0) return true;
+  return false;
+}
+
+/* Required fields present (those only 5.x requires excepted), every present field well-typed. */
 static void check_header_fields(ctx_t *x, const tern_hdr_info_t *hi) {
+  const tern_strict_hdr_t *sh = tern_strict_hdr_find(hi->java);
   for (uint32_t i = 0; i < hi->n_fields; i++) {
     const tern_hdr_field_info_t *f = &hi->fields[i];
     const tern_str_t *v = tern_cmd_ext_get(x->req, f->key);
     bool ok = true;
     if (!v) {
-      if (f->required)
+      if (f->required && !required_5x_only(sh, f->key))
         violate(x, "header.required", f->key, "%s requires %s (%s); it is absent or null", hi->java, f->key,
                 type_name(f->type));
       continue;
@@ -234,8 +251,17 @@ static void check_body(ctx_t *x, const tern_strict_req_t *r, const void **decode
   *decoded = out;
 }
 
+int tern_strict_header_problems(const char *java, const tern_cmd_t *cmd, char *why, size_t cap) {
+  ctx_t x = {NULL, "", "", "", cmd, 0, why, cap};
+  const tern_hdr_info_t *hi = tern_hdr_info_find(tern_str_from_cstr(java));
+  if (cap) why[0] = 0;
+  if (!hi) return 0;
+  check_header_fields(&x, hi);
+  return x.n;
+}
+
 int tern_strict_check(tern_strict_t *st, const char *peer, const tern_cmd_t *req) {
-  ctx_t x = {st, peer ? peer : "", NULL, NULL, req, 0};
+  ctx_t x = {st, peer ? peer : "", NULL, NULL, req, 0, NULL, 0};
   const char *lang = tern_language_name(req->language);
   char langbuf[64];
   const void *body = NULL;

@@ -60,6 +60,9 @@ void tern_strict_init(tern_strict_t *st, uint8_t role, const char *server);
 void tern_strict_free(tern_strict_t *st);
 /* Checks one request from peer; reports each violation; returns how many. */
 int tern_strict_check(tern_strict_t *st, const char *peer, const tern_cmd_t *req);
+/* The header rules alone, for any command (e.g. a reply): required fields present (except those only
+ * 5.x requires) and present fields well-typed. Returns the number of problems; the first is described in why. */
+int tern_strict_header_problems(const char *java, const tern_cmd_t *cmd, char *why, size_t cap);
 /* Inspector callback for tern_server_set_inspector (ctx = tern_strict_t *). */
 void tern_strict_inspect(void *ctx, tern_conn_t *c, const tern_cmd_t *req);
 /* Formats a violation as the JSON object of the log line (NUL-terminated, truncated to cap). */

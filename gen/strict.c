@@ -179,23 +179,58 @@ const tern_strict_req_t *tern_strict_req_find(int32_t code) {
   return NULL;
 }
 
+static const tern_strict_hdr_field_t f_BrokerHeartbeatRequestHeader[] = {
+  {"brokerAddr", 0x0, false, true},
+  {"brokerName", 0x0, false, true},
+  {"clusterName", 0x0, false, true},
+};
+static const tern_strict_hdr_field_t f_CreateTopicRequestHeader[] = {
+  {"order", 0x0, false, true},
+};
+static const tern_strict_hdr_field_t f_GetAllSubscriptionGroupRequestHeader[] = {
+  {"groupSeq", 0x0, false, true},
+};
+static const tern_strict_hdr_field_t f_GetAllSubscriptionGroupResponseHeader[] = {
+  {"totalGroupNum", 0x0, false, true},
+};
+static const tern_strict_hdr_field_t f_GetAllTopicConfigRequestHeader[] = {
+  {"topicSeq", 0x0, false, true},
+};
+static const tern_strict_hdr_field_t f_GetAllTopicConfigResponseHeader[] = {
+  {"totalTopicNum", 0x0, false, true},
+};
+static const tern_strict_hdr_field_t f_GetBrokerMemberGroupRequestHeader[] = {
+  {"brokerName", 0x0, false, true},
+  {"clusterName", 0x0, false, true},
+};
 static const tern_strict_hdr_field_t f_PullMessageRequestHeader[] = {
-  {"sysFlag", 0x1f, false},
+  {"sysFlag", 0x1f, false, false},
+};
+static const tern_strict_hdr_field_t f_RegisterTopicRequestHeader[] = {
+  {"topic", 0x0, false, true},
 };
 static const tern_strict_hdr_field_t f_ReplyMessageRequestHeader[] = {
-  {"properties", 0x0, true},
+  {"properties", 0x0, true, false},
 };
 static const tern_strict_hdr_field_t f_SendMessageRequestHeader[] = {
-  {"properties", 0x0, true},
-  {"sysFlag", 0x7ff, false},
+  {"properties", 0x0, true, false},
+  {"sysFlag", 0x7ff, false, false},
 };
 static const tern_strict_hdr_field_t f_SendMessageRequestHeaderV2[] = {
-  {"f", 0x7ff, false},
-  {"i", 0x0, true},
+  {"f", 0x7ff, false, false},
+  {"i", 0x0, true, false},
 };
 
 const tern_strict_hdr_t tern_strict_hdrs[TERN_STRICT_HDR_COUNT] = {
+  {"BrokerHeartbeatRequestHeader", 3, f_BrokerHeartbeatRequestHeader},
+  {"CreateTopicRequestHeader", 1, f_CreateTopicRequestHeader},
+  {"GetAllSubscriptionGroupRequestHeader", 1, f_GetAllSubscriptionGroupRequestHeader},
+  {"GetAllSubscriptionGroupResponseHeader", 1, f_GetAllSubscriptionGroupResponseHeader},
+  {"GetAllTopicConfigRequestHeader", 1, f_GetAllTopicConfigRequestHeader},
+  {"GetAllTopicConfigResponseHeader", 1, f_GetAllTopicConfigResponseHeader},
+  {"GetBrokerMemberGroupRequestHeader", 2, f_GetBrokerMemberGroupRequestHeader},
   {"PullMessageRequestHeader", 1, f_PullMessageRequestHeader},
+  {"RegisterTopicRequestHeader", 1, f_RegisterTopicRequestHeader},
   {"ReplyMessageRequestHeader", 1, f_ReplyMessageRequestHeader},
   {"SendMessageRequestHeader", 2, f_SendMessageRequestHeader},
   {"SendMessageRequestHeaderV2", 2, f_SendMessageRequestHeaderV2},

@@ -28,18 +28,20 @@ extern const tern_strict_req_t tern_strict_reqs[TERN_STRICT_REQ_COUNT];
 /* The rules of a request code, or NULL when no release defines it (binary search). */
 const tern_strict_req_t *tern_strict_req_find(int32_t code);
 
-/* A header field that is a bit set (defined bits in mask) or holds a message properties string. */
+/* A header field that is a bit set (defined bits in mask), holds a message properties string, or is
+ * required only since 5.x (the whole class is 5.x, the field is, or it is marked missing_ok). */
 typedef struct tern_strict_hdr_field {
   const char *key;
   uint32_t bits_mask; /* 0: not a bit set */
   bool properties;
+  bool required_5x_only; /* required by 5.x (or missing_ok): a 4.9 peer may omit it */
 } tern_strict_hdr_field_t;
 typedef struct tern_strict_hdr {
   const char *java;
   uint32_t n;
   const tern_strict_hdr_field_t *fields;
 } tern_strict_hdr_t;
-#define TERN_STRICT_HDR_COUNT 4
+#define TERN_STRICT_HDR_COUNT 12
 extern const tern_strict_hdr_t tern_strict_hdrs[TERN_STRICT_HDR_COUNT];
 /* The extra field rules of a header class, or NULL. */
 const tern_strict_hdr_t *tern_strict_hdr_find(const char *java);

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "conformance/server/rs.h"
+#include "conformance/strict.h"
 #include "gen/bodies.h"
 #include "gen/codes.h"
 #include "gen/headers.h"
@@ -99,15 +100,10 @@ bool rs_check_reply_shape(const tern_cmd_t *req, uint8_t ser, const tern_cmd_t *
   const tern_strict_req_t *r = tern_strict_req_find(req->code);
   if (!r) return ok;
   if (r->resp_header) {
-    const tern_hdr_info_t *hi = tern_hdr_info_find(tern_str_from_cstr(r->resp_header));
-    if (hi) {
-      uint8_t h[1024] __attribute__((aligned(8)));
-      tern_err_t err = {0};
-      if (hi->size <= sizeof h && hi->decode(resp, h, &err) != 0) {
-        tern_buf_printf(why, "    spec §3 %s: the success reply header is a %s; %s%s%s\n", r->name, r->resp_header,
-                        err.reason ? err.reason : "undecodable", err.field ? ": " : "", err.field ? err.field : "");
-        ok = false;
-      }
+    char w[300];
+    if (tern_strict_header_problems(r->resp_header, resp, w, sizeof w) > 0) {
+      tern_buf_printf(why, "    spec §3 %s: the success reply header is a %s: %s\n", r->name, r->resp_header, w);
+      ok = false;
     }
   }
   if (r->resp_body && strcmp(r->resp_body, "raw") != 0) {
