@@ -9,12 +9,15 @@
 #include <stdlib.h>
 
 #include "broker/broker.h"
+#include "conformance/strict.h" /* strict mode (conformance suite) */
 #include "broker/clients.h" /* client-management keys (channelExpiredTimeoutMills, ...) */
 #include "runtime/log.h"
 
 typedef struct app {
   tern_broker_t b;
   tern_loop_t loop;
+  tern_strict_conf_t strict_conf; /* strictMode / --strict */
+  tern_strict_t strict;
 } app_t;
 
 static void on_stopped(tern_broker_t *b) { tern_loop_stop(b->loop); }
@@ -44,11 +47,14 @@ int main(int argc, char **argv) {
   tern_config_init(&cfg, "mqbroker");
   if (tern_config_add(&cfg, tern_broker_conf_items, tern_broker_conf_n_items, &a.b.conf) ||
       tern_config_add(&cfg, tern_net_cfg_items, tern_net_cfg_count, &net) ||
-      tern_broker_clients_conf_add(&cfg)) {
+      tern_broker_clients_conf_add(&cfg) ||
+      tern_config_add(&cfg, tern_strict_cfg_items, tern_strict_cfg_count, &a.strict_conf)) {
     fprintf(stderr, "mqbroker: %s\n", cfg.errmsg);
     return 1;
   }
+  bool strict_flag = tern_strict_take_flag(&argc, argv); /* --strict: tern_config_main does not know it */
   rc = tern_config_main(&cfg, argc, argv, stdout);
+  if (strict_flag) a.strict_conf.strict_mode = true;
   if (rc == TERN_CONFIG_EXIT) return 0;
   if (rc < 0) return 1;
   lvl = tern_log_level_parse(a.b.conf.log_level ? a.b.conf.log_level : "info");
@@ -90,11 +96,17 @@ int main(int argc, char **argv) {
     tern_broker_free(&a.b);
     return 1;
   }
+  if (a.strict_conf.strict_mode) { /* after start: the server is initialised, nothing accepted yet */
+    tern_strict_init(&a.strict, TERN_ROLE_BROKER, "broker");
+    tern_server_set_inspector(&a.b.server, tern_strict_inspect, &a.strict);
+    tern_warn("broker: strict mode: every request is checked against the spec (conformance/strict.h)");
+  }
   tern_loop_on_signals(&a.loop, on_signal, &a);
   tern_loop_run(&a.loop);
   tern_loop_signals_off(&a.loop);
   tern_loop_close(&a.loop);
   tern_broker_free(&a.b);
   tern_config_free(&cfg);
+  if (a.strict_conf.strict_mode) tern_strict_free(&a.strict);
   return 0;
 }

@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "gen/codes.h" /* TERN_ROLE_* */
 #include "gen/command.h"
 #include "runtime/arena.h"
 #include "runtime/config.h"

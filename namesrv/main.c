@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "conformance/strict.h" /* strict mode (conformance suite) */
 #include "namesrv/namesrv.h"
 #include "runtime/clock.h"
 #include "runtime/log.h"
@@ -18,6 +19,8 @@ typedef struct app {
   tern_server_t server;
   uv_timer_t scan;
   bool stopping;
+  tern_strict_conf_t strict_conf; /* strictMode / --strict */
+  tern_strict_t strict;
 } app_t;
 
 static void on_scan(uv_timer_t *t) {
@@ -53,11 +56,14 @@ int main(int argc, char **argv) {
   signal(SIGPIPE, SIG_IGN);
   tern_config_init(&cfg, "mqnamesrv");
   if (tern_config_add(&cfg, tern_namesrv_conf_items, tern_namesrv_conf_n_items, &a.ns.conf) ||
-      tern_config_add(&cfg, tern_net_cfg_items, tern_net_cfg_count, &net)) {
+      tern_config_add(&cfg, tern_net_cfg_items, tern_net_cfg_count, &net) ||
+      tern_config_add(&cfg, tern_strict_cfg_items, tern_strict_cfg_count, &a.strict_conf)) {
     fprintf(stderr, "mqnamesrv: %s\n", cfg.errmsg);
     return 1;
   }
+  bool strict_flag = tern_strict_take_flag(&argc, argv); /* --strict: tern_config_main does not know it */
   rc = tern_config_main(&cfg, argc, argv, stdout);
+  if (strict_flag) a.strict_conf.strict_mode = true;
   if (rc == TERN_CONFIG_EXIT) return 0;
   if (rc < 0) return 1;
   lvl = tern_log_level_parse(a.ns.conf.log_level ? a.ns.conf.log_level : "info");
@@ -84,6 +90,11 @@ int main(int argc, char **argv) {
     return 1;
   }
   tern_server_init(&a.server, &a.loop, tern_namesrv_handle, &a.ns);
+  if (a.strict_conf.strict_mode) {
+    tern_strict_init(&a.strict, TERN_ROLE_NAMESRV, "namesrv");
+    tern_server_set_inspector(&a.server, tern_strict_inspect, &a.strict);
+    tern_warn("namesrv: strict mode: every request is checked against the spec (conformance/strict.h)");
+  }
   a.server.on_conn_close = tern_namesrv_on_close;
   a.server.data = &a;
   rc = tern_server_listen(&a.server, a.ns.conf.bind_address, a.ns.conf.listen_port);
@@ -111,5 +122,6 @@ int main(int argc, char **argv) {
   tern_loop_close(&a.loop);
   tern_namesrv_free(&a.ns);
   tern_config_free(&cfg);
+  if (a.strict_conf.strict_mode) tern_strict_free(&a.strict);
   return 0;
 }
