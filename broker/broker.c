@@ -81,6 +81,7 @@ static void fill_store_conf(tern_broker_t *b) {
   s->delete_when = b->conf.delete_when;
   s->max_message_size = b->conf.max_message_size;
   s->message_index_enable = b->conf.message_index_enable;
+  if (b->conf.message_delay_level) s->message_delay_level = b->conf.message_delay_level;
   s->log = store_log;
   s->hook_ctx = b;
 }
@@ -120,6 +121,7 @@ int tern_broker_init(tern_broker_t *b, tern_err_t *err) {
   if (rc) return rc;
   if ((rc = tern_broker_topics_init(b, err))) return rc;
   if ((rc = tern_broker_offsets_init(b, err))) return rc;
+  if ((rc = tern_broker_sched_init(b, err))) return rc;
   if ((rc = tern_broker_sendq_init(b)) || (rc = tern_broker_lp_init(b)))
     return tern_fail(err, rc, "out of memory", NULL, 0);
   memset(&b->handlers, 0, sizeof b->handlers);
@@ -187,6 +189,7 @@ int tern_broker_start(tern_broker_t *b, tern_err_t *err) {
   b->t_tick.data = b;
   uv_timer_start(&b->t_tick, on_tick, BROKER_TICK_MS, BROKER_TICK_MS);
   tern_broker_register_start(b);
+  tern_broker_sched_start(b);
   return 0;
 }
 
@@ -203,6 +206,7 @@ static void on_server_closed(tern_server_t *s) {
   tern_broker_t *b = s->data;
   tern_broker_offsets_persist(b);
   tern_broker_topics_persist(b);
+  tern_broker_sched_stop(b);
   tern_store_close(b->store); /* completes any SYNC_FLUSH waiter left */
   b->store = NULL;
   tern_broker_sendq_drain(b);
@@ -218,6 +222,7 @@ void tern_broker_stop(tern_broker_t *b) {
   uv_timer_stop(&b->t_offsets);
   uv_timer_stop(&b->t_tick);
   tern_broker_register_stop(b);
+  tern_broker_sched_stop(b); /* no deliveries while draining; delayOffset.json written */
   if (b->hooks.shutdown) b->hooks.shutdown(b);
   tern_broker_lp_flush_all(b);
   tern_broker_unregister_all(b, after_unregister);
@@ -229,6 +234,7 @@ void tern_broker_free(tern_broker_t *b) {
   b->store = NULL;
   tern_broker_lp_free(b);
   tern_broker_sendq_free(b);
+  tern_broker_sched_free(b);
   tern_broker_topics_free(b);
   tern_broker_offsets_free(b);
   tern_broker_register_free(b);

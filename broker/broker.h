@@ -64,6 +64,8 @@ typedef struct tern_broker_conf {
   bool broker_topic_enable;           /* brokerTopicEnable, true */
   bool trace_topic_enable;            /* traceTopicEnable, false */
   bool message_index_enable;          /* messageIndexEnable, true */
+  const char *message_delay_level;    /* messageDelayLevel, "1s 5s 10s 30s 1m 2m 3m 4m 5m 6m 7m 8m 9m 10m 20m 30m 1h 2h" */
+  int32_t flush_delay_offset_interval; /* flushDelayOffsetInterval ms, 10000 */
   const char *region_id;              /* regionId, DefaultRegion (MSG_REGION of send replies) */
   bool trace_on;                      /* traceOn, true (TRACE_ON of send replies) */
   const char *log_level;              /* logLevel (Tern), info */
@@ -155,6 +157,7 @@ struct tern_broker {
 
   struct tern_longpoll *lp;     /* suspended pulls */
   struct tern_sendq *sendq;     /* SYNC_FLUSH replies parked until the disk confirms */
+  struct tern_schedule *sched;  /* delayed messages (SCHEDULE_TOPIC_XXXX) */
   char store_host[64];          /* brokerIP1:listenPort */
   tern_host_t store_host_addr;
 
@@ -222,8 +225,13 @@ int tern_broker_offsets_persist(tern_broker_t *b);
 
 /* ---- messages (send.c / longpoll.c) ---- */
 /* Appends one record through the store and wakes suspended pulls of its
- * queue (for CONSUMER_SEND_MSG_BACK and internal producers). */
+ * queue (for CONSUMER_SEND_MSG_BACK and internal producers); stored as given. */
 int tern_broker_put(tern_broker_t *b, const tern_store_msg_t *m, tern_put_result_t *res);
+/* The same, but a record with a DELAY property > 0 (and no prepared/rollback
+ * transaction type) is parked in SCHEDULE_TOPIC_XXXX queue level-1 with
+ * REAL_TOPIC/REAL_QID, as CommitLog.putMessage does, and delivered to its
+ * topic when due (schedule.c) — what send-back retries need. */
+int tern_broker_put_scheduled(tern_broker_t *b, const tern_store_msg_t *m, tern_put_result_t *res);
 /* Wakes the suspended pulls of (topic, queue) now (after any store append). */
 void tern_broker_notify_arrival(tern_broker_t *b, tern_str_t topic, int32_t queue_id);
 

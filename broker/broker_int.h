@@ -59,6 +59,15 @@ void tern_broker_lp_notify(tern_broker_t *b, tern_str_t topic, int32_t queue_id,
 int tern_broker_pull_run(tern_broker_t *b, tern_conn_t *c, const tern_cmd_t *req, const tern_hdr_pull_message_request_t *h,
                          bool allow_suspend, tern_arena_t *scratch);
 
+/* schedule.c */
+int tern_broker_sched_init(tern_broker_t *b, tern_err_t *err);
+void tern_broker_sched_start(tern_broker_t *b);
+void tern_broker_sched_stop(tern_broker_t *b); /* stops the timers, persists delayOffset.json */
+void tern_broker_sched_free(tern_broker_t *b);
+/* When m carries a delay level: rewrites *m into the schedule topic (REAL_TOPIC/REAL_QID
+ * added, properties built in `props`); returns true then. */
+bool tern_broker_sched_redirect(tern_broker_t *b, tern_store_msg_t *m, tern_buf_t *props);
+
 /* query.c */
 void tern_broker_query_install(tern_broker_handlers_t *h);
 

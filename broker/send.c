@@ -8,9 +8,9 @@
  * MSG_REGION/TRACE_ON on every reply. With SYNC_FLUSH the reply is parked in
  * sendq.c until the group commit confirms it. Each stored message wakes the
  * suspended pulls of its queue. Loop-thread only.
- * Not done: delay levels (DELAY is stored as sent, not moved to
- * SCHEDULE_TOPIC_XXXX), transactional half messages (TRAN_MSG is stored as
- * sent, no half topic, no check-back), SEND_REPLY_MESSAGE (324/325). */
+ * Delayed messages go through schedule.c. Not done: transactional half
+ * messages (TRAN_MSG is stored as sent, no half topic, no check-back),
+ * SEND_REPLY_MESSAGE (324/325). */
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -260,7 +260,7 @@ static int send_single(tern_broker_t *b, tern_conn_t *c, const tern_cmd_t *req, 
   tern_broker_topic_t *t;
   tern_store_msg_t m;
   tern_put_result_t res;
-  tern_buf_t props;
+  tern_buf_t props, sprops;
   tern_str_t topic, tags;
   char idbuf[TERN_MSGID_HEX_V6 + 1];
   size_t idn;
@@ -289,8 +289,11 @@ static int send_single(tern_broker_t *b, tern_conn_t *c, const tern_cmd_t *req, 
   parse_host(tern_conn_peer(c), &m.born_host);
   m.store_host = b->store_host_addr;
   m.reconsume_times = h->reconsume_times;
+  tern_buf_init(&sprops, TERN_PROPS_MAX_LEN + 1);
+  tern_broker_sched_redirect(b, &m, &sprops); /* DELAY > 0: parked in SCHEDULE_TOPIC_XXXX */
   rc = tern_store_put(b->store, &m, &res);
   tern_buf_free(&props);
+  tern_buf_free(&sprops);
   if (rc && res.status == TERN_PUT_OK) res.status = TERN_PUT_UNKNOWN_ERROR;
   if (res.status != TERN_PUT_OK) return finish(b, c, req, &res, wait, TERN_STR_NULL, qid);
   idn = tern_msgid_encode(&b->store_host_addr, res.wrote_offset, idbuf);
@@ -300,7 +303,7 @@ static int send_single(tern_broker_t *b, tern_conn_t *c, const tern_cmd_t *req, 
     rc = finish(b, c, req, &res, wait, id, qid);
   }
   if (tern_props_get(h->properties, TERN_PROP_TAGS, &tags) != 0) tags = TERN_STR_NULL;
-  tern_broker_lp_notify(b, topic, qid, tern_msg_tags_code(tags), true);
+  if (!tern_str_eq_cstr(m.topic, TERN_TOPIC_SCHEDULE)) tern_broker_lp_notify(b, topic, qid, tern_msg_tags_code(tags), true);
   return rc;
 }
 
@@ -323,8 +326,14 @@ static int send_batch(tern_broker_t *b, tern_conn_t *c, const tern_cmd_t *req, c
   if (topic.n > 127)
     return send_error(b, c, req, TERN_RESP_MESSAGE_ILLEGAL,
                       tern_broker_remarkf(b, "message topic length too long %zu", topic.n));
-  if (req->body.n > (size_t)b->conf.max_message_size || tern_sysflag_transaction(h->sys_flag) != 0)
-    illegal = "";
+  {
+    tern_str_t dl;
+    int32_t level = 0;
+    if (tern_props_get(h->properties, TERN_PROP_DELAY_TIME_LEVEL, &dl) == 0) tern_str_to_i32(dl, &level);
+    /* CommitLog.asyncPutMessages: batches cannot be delayed or transactional */
+    if (req->body.n > (size_t)b->conf.max_message_size || tern_sysflag_transaction(h->sys_flag) != 0 || level > 0)
+      illegal = "";
+  }
   /* count and validate the entries */
   tern_batch_iter_init(&it, (const uint8_t *)req->body.p, req->body.n);
   while (!illegal && (rc = tern_batch_iter_next(&it, &e, &err)) == 1) n++;
@@ -424,14 +433,29 @@ void tern_broker_send_install(tern_broker_handlers_t *h) {
   h->send_batch_message = send_message_v2;
 }
 
-int tern_broker_put(tern_broker_t *b, const tern_store_msg_t *m, tern_put_result_t *res) {
+static int put_and_notify(tern_broker_t *b, const tern_store_msg_t *m0, tern_put_result_t *res, bool schedule) {
+  tern_store_msg_t m = *m0;
+  tern_buf_t sprops;
   tern_str_t tags;
-  int rc = tern_store_put(b->store, m, res);
-  if (rc == 0 && res->status == TERN_PUT_OK) {
-    if (tern_props_get(m->properties, TERN_PROP_TAGS, &tags) != 0) tags = TERN_STR_NULL;
-    tern_broker_lp_notify(b, m->topic, m->queue_id, tern_msg_tags_code(tags), true);
+  bool delayed = false;
+  int rc;
+  tern_buf_init(&sprops, TERN_PROPS_MAX_LEN + 1);
+  if (schedule) delayed = tern_broker_sched_redirect(b, &m, &sprops);
+  rc = tern_store_put(b->store, &m, res);
+  if (rc == 0 && res->status == TERN_PUT_OK && !delayed) {
+    if (tern_props_get(m.properties, TERN_PROP_TAGS, &tags) != 0) tags = TERN_STR_NULL;
+    tern_broker_lp_notify(b, m.topic, m.queue_id, tern_msg_tags_code(tags), true);
   }
+  tern_buf_free(&sprops);
   return rc;
+}
+
+int tern_broker_put(tern_broker_t *b, const tern_store_msg_t *m, tern_put_result_t *res) {
+  return put_and_notify(b, m, res, false);
+}
+
+int tern_broker_put_scheduled(tern_broker_t *b, const tern_store_msg_t *m, tern_put_result_t *res) {
+  return put_and_notify(b, m, res, true);
 }
 
 void tern_broker_notify_arrival(tern_broker_t *b, tern_str_t topic, int32_t queue_id) {

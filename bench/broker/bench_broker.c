@@ -8,7 +8,7 @@
  *     requests leave on a fixed schedule, latency counted from the schedule);
  *   - drain: pull a backlog of N messages (default 200,000) with 32-message
  *     pulls over 8 queues, messages/s; broker RSS under load.
- * Usage: bench_broker [backlog-messages] [seconds-per-run] */
+ * Usage: bench_broker [backlog-messages] [seconds-per-run]; BENCH_BROKER_CONF adds broker.conf lines. */
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -302,7 +302,9 @@ int main(int argc, char **argv) {
   int echo_port;
   pid_t echo;
   long rss_idle, rss_load = 0, anon_load = 0;
-  const char *conf = "mappedFileSizeCommitLog=268435456\nmappedFileSizeConsumeQueue=6000000\nlogLevel=error";
+  char conf[1024];
+  snprintf(conf, sizeof conf, "mappedFileSizeCommitLog=268435456\nmappedFileSizeConsumeQueue=6000000\nlogLevel=error\n%s",
+           getenv("BENCH_BROKER_CONF") ? getenv("BENCH_BROKER_CONF") : ""); /* extra broker.conf lines */
 
   signal(SIGPIPE, SIG_IGN);
   if (!getenv("TERN_MQBROKER")) setenv("TERN_MQBROKER", TERN_MQBROKER_PATH, 1);
