@@ -126,9 +126,10 @@ static void on_round(void *ctx) {
   pthread_mutex_unlock(&p->mu);
 }
 
-static double sync_rate(const char *dir, int writers, double secs, double *per_round) {
+static double sync_rate(const char *dir, int writers, double secs, double *per_round, bool warm) {
   tern_store_config_t c;
   config(&c, dir, TERN_FLUSH_SYNC);
+  c.warm_mapped_file_enable = warm;
   tern_store_t *s;
   tern_err_t err = {0};
   if (tern_store_open(&c, &s, &err) != 0) return -1;
@@ -158,8 +159,10 @@ static double sync_rate(const char *dir, int writers, double secs, double *per_r
       tern_store_msg_t m = msg(body, sizeof body, ids[i] % 8);
       tern_put_result_t pr;
       tern_store_put(s, &m, &pr);
-      if (tern_store_wait_flush(s, pr.end_offset, on_durable, &slots[ids[i]]) == 1) on_durable(&slots[ids[i]], TERN_PUT_OK);
+      if (tern_store_wait_flush_deferred(s, pr.end_offset, on_durable, &slots[ids[i]]) == 1)
+        on_durable(&slots[ids[i]], TERN_PUT_OK);
     }
+    tern_store_flush_kick(s); /* one wake-up for the whole pass */
   }
   pthread_mutex_lock(&p.mu);
   while (p.free_n < writers) pthread_cond_wait(&p.cv, &p.mu);
@@ -263,15 +266,17 @@ int main(int argc, char **argv) {
          clean, abn, gib, abn / gib);
   rmrf(dir);
 
-  double pr1, pr64;
-  snprintf(dir, sizeof dir, "%s/sync1", root);
-  double s1 = sync_rate(dir, 1, 2.0, &pr1);
-  rmrf(dir);
-  snprintf(dir, sizeof dir, "%s/sync64", root);
-  double s64 = sync_rate(dir, 64, 2.0, &pr64);
-  rmrf(dir);
-  printf("SYNC_FLUSH 1 KiB: 1 writer %.0f msg/s (%.1f per fsync); 64 writers %.0f msg/s (%.1f per fsync) = %.1fx the fdatasync rate (target >= 20x)\n",
-         s1, pr1, s64, pr64, s64 / fs);
+  for (int warm = 0; warm < 2; warm++) {
+    double pr1, pr64;
+    snprintf(dir, sizeof dir, "%s/sync1", root);
+    double s1 = sync_rate(dir, 1, 2.0, &pr1, warm);
+    rmrf(dir);
+    snprintf(dir, sizeof dir, "%s/sync64", root);
+    double s64 = sync_rate(dir, 64, 2.0, &pr64, warm);
+    rmrf(dir);
+    printf("SYNC_FLUSH 1 KiB%s: 1 writer %.0f msg/s (%.1f per fsync); 64 writers %.0f msg/s (%.1f per fsync) = %.1fx the fdatasync rate (target >= 20x)\n",
+           warm ? ", warmMapedFileEnable" : "", s1, pr1, s64, pr64, s64 / fs);
+  }
   rmrf(root);
   return 0;
 }

@@ -90,7 +90,9 @@ static void *clog_flush_main(void *arg) {
   pthread_mutex_lock(&fl->mu);
   while (!fl->stop) {
     int64_t now = tern_mono_ms();
-    if (!fl->wn && !fl->kick && now < last + interval) {
+    /* Sleep until kicked (a waiter, or the owner's end-of-batch kick) or the
+     * interval ends; deferred waiters alone do not start a round early. */
+    if (!fl->kick && now < last + interval) {
       struct timespec dl;
       deadline_ts(last + interval, &dl);
       pthread_cond_timedwait(&fl->cv, &fl->mu, &dl);
@@ -229,7 +231,27 @@ void flusher_stop(tern_store_t *s) {
   pthread_cond_destroy(&fl->cv);
 }
 
+static int register_waiter(tern_store_t *s, int64_t end_offset, tern_flush_cb cb, void *arg, bool wake);
+
 int tern_store_wait_flush(tern_store_t *s, int64_t end_offset, tern_flush_cb cb, void *arg) {
+  return register_waiter(s, end_offset, cb, arg, true);
+}
+
+int tern_store_wait_flush_deferred(tern_store_t *s, int64_t end_offset, tern_flush_cb cb, void *arg) {
+  return register_waiter(s, end_offset, cb, arg, false);
+}
+
+void tern_store_flush_kick(tern_store_t *s) {
+  flusher_t *fl = &s->fl;
+  pthread_mutex_lock(&fl->mu);
+  if (fl->wn) {
+    fl->kick = true;
+    pthread_cond_broadcast(&fl->cv);
+  }
+  pthread_mutex_unlock(&fl->mu);
+}
+
+static int register_waiter(tern_store_t *s, int64_t end_offset, tern_flush_cb cb, void *arg, bool wake) {
   if (atomic_load(&s->clog_flushed) >= end_offset) return 1;
   flusher_t *fl = &s->fl;
   pthread_mutex_lock(&fl->mu);
@@ -252,7 +274,10 @@ int tern_store_wait_flush(tern_store_t *s, int64_t end_offset, tern_flush_cb cb,
   w->cb = cb;
   w->arg = arg;
   fl->wn++;
-  if (fl->wn == 1) pthread_cond_broadcast(&fl->cv);
+  if (wake && !fl->kick) { /* one wake-up per round, however many writers register */
+    fl->kick = true;
+    pthread_cond_broadcast(&fl->cv);
+  }
   pthread_mutex_unlock(&fl->mu);
   return TERN_OK;
 }

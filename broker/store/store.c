@@ -216,7 +216,17 @@ int tern_store_open(const tern_store_config_t *cfg, tern_store_t **out, tern_err
     tern_checkpoint_encode(&s->ckpt_v, s->ckpt);
     fdatasync(s->ckpt_fd);
   }
-  if (!rc && (rc = alloc_start(&s->alloc)) != 0) tern_fail(err, rc, "cannot start the allocator thread", NULL, 0);
+  if (!rc && (rc = alloc_start(&s->alloc, cfg->warm_mapped_file_enable)) != 0)
+    tern_fail(err, rc, "cannot start the allocator thread", NULL, 0);
+  if (!rc && cfg->warm_mapped_file_enable && s->clog.n == 0) {
+    /* an empty store: have the first file made (and warmed) by the allocator too */
+    char name[21];
+    tern_store_offset_name(atomic_load(&s->clog_written) / s->clog.file_size * s->clog.file_size, name);
+    char *path = tern_store_path_join(s->clog_dir, name);
+    if (path) alloc_request(&s->alloc, path, atomic_load(&s->clog_written) / s->clog.file_size * s->clog.file_size,
+                            s->clog.file_size);
+    free(path);
+  }
   if (!rc && (rc = flusher_start(s)) != 0) tern_fail(err, rc, "cannot start the flush threads", NULL, 0);
   if (rc) {
     flusher_stop(s);

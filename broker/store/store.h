@@ -39,6 +39,9 @@ typedef struct tern_store_config {
   int32_t max_index_num;                /* maxIndexNum, 20000000 */
   int32_t max_message_size;             /* maxMessageSize, 4194304 (body bytes) */
   bool check_crc_on_recover;            /* checkCRCOnRecover, true */
+  bool warm_mapped_file_enable;         /* warmMapedFileEnable, false: the allocator writes zeros through each new
+                                           commit-log file and syncs it, so later fdatasyncs flush data only (no
+                                           extent conversion to journal): faster SYNC_FLUSH for 2x file writes */
   const char *message_delay_level;      /* messageDelayLevel, "1s 5s 10s 30s 1m 2m 3m 4m 5m 6m 7m 8m 9m 10m 20m 30m 1h 2h":
                                            SCHEDULE_TOPIC_XXXX entries carry store time + the level's delay as tagsCode */
   int32_t max_transfer_bytes_on_message_in_memory; /* 262144 */
@@ -119,6 +122,12 @@ typedef void (*tern_flush_cb)(void *arg, tern_put_status_t status);
 /* Returns 0 when registered, 1 when end_offset is already durable (cb is not
  * called), TERN_ENOMEM. */
 int tern_store_wait_flush(tern_store_t *s, int64_t end_offset, tern_flush_cb cb, void *arg);
+/* The same without waking the flush thread: a loop registers every send of
+ * one pass this way and calls tern_store_flush_kick once at the end, so one
+ * fdatasync covers the whole pass (unkicked waiters are still served within
+ * 10 ms). */
+int tern_store_wait_flush_deferred(tern_store_t *s, int64_t end_offset, tern_flush_cb cb, void *arg);
+void tern_store_flush_kick(tern_store_t *s);
 void tern_store_set_flush_notify(tern_store_t *s, void (*round_done)(void *ctx), void *ctx);
 /* Blocks the calling thread until end_offset is durable (OK) or the timeout
  * (FLUSH_DISK_TIMEOUT). For tools and tests; the broker uses the callback. */

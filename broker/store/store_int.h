@@ -80,10 +80,11 @@ typedef struct allocator {
   pthread_cond_t cv;
   bool stop, started;
   char *want_path; int64_t want_from, want_size; /* request */
+  bool warm;                                     /* write zeros through new files (warmMapedFileEnable) */
   mfile_t *ready; int64_t ready_from;            /* result */
   int ready_err;
 } allocator_t;
-int alloc_start(allocator_t *a);
+int alloc_start(allocator_t *a, bool warm);
 void alloc_stop(allocator_t *a);
 void alloc_request(allocator_t *a, const char *path, int64_t from, int64_t size);
 /* The prepared file for `from` if the thread has made it (waiting for it if

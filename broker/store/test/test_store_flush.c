@@ -83,6 +83,35 @@ TEST(sync_flush_group_commit) {
   free(dir);
 }
 
+TEST(deferred_waiters_one_round_per_kick) {
+  char *dir = tst_tmpdir("kick");
+  tern_store_config_t cfg;
+  tst_config(&cfg, dir);
+  cfg.flush_disk_type = TERN_FLUSH_SYNC;
+  atomic_store(&ok_count, 0);
+  tern_store_t *s = open_with(&cfg);
+  ASSERT(s);
+  tern_store_stats_t st0, st1;
+  for (int pass = 0; pass < 5; pass++) {
+    tern_store_get_stats(s, &st0);
+    int before = atomic_load(&ok_count);
+    for (int i = 0; i < 64; i++) { /* one loop pass: 64 sends, one kick */
+      tern_store_msg_t m = tst_msg("K", i % 4, "payload", NULL);
+      tern_put_result_t pr;
+      ASSERT_OK(tern_store_put(s, &m, &pr));
+      ASSERT_EQ(tern_store_wait_flush_deferred(s, pr.end_offset, on_flush, NULL), 0);
+    }
+    if (pass < 4) tern_store_flush_kick(s); /* the last pass is never kicked: the 10 ms round serves it */
+    for (int i = 0; i < 300 && atomic_load(&ok_count) < before + 64; i++) usleep(1000);
+    ASSERT_EQ(atomic_load(&ok_count), before + 64);
+    tern_store_get_stats(s, &st1);
+    ASSERT(st1.flush_rounds - st0.flush_rounds <= 2); /* the pass went to disk in one sync (two at a tick boundary) */
+  }
+  tern_store_close(s);
+  tst_rmrf(dir);
+  free(dir);
+}
+
 TEST(sync_flush_timeout) {
   char *dir = tst_tmpdir("to");
   tern_store_config_t cfg;
