@@ -58,6 +58,8 @@ int rs_run_case_file(const rs_env_t *env, const char *path, const char *only, rs
  * and for a success, a response header and body that decode as the spec's classes. Appends to why. */
 bool rs_check_reply_shape(const tern_cmd_t *req_sent, uint8_t ser, const tern_cmd_t *resp, tern_buf_t *why);
 
+/* Creates topic (queues read/write queues) on the broker and waits for its route; 0 on success. */
+int rs_setup_topic(const rs_env_t *env, const char *topic, int queues);
 /* Discovers broker_name/cluster of env->broker from the name server's cluster info. */
 int rs_discover(rs_env_t *env);
 

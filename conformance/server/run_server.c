@@ -6,6 +6,8 @@
  * usage: tern-conformance-server --namesrv HOST:PORT [--broker HOST:PORT]
  *          [--ser json|rocketmq|both] [--cases DIR] [--junit FILE] [--only TEXT]
  *          [--timeout-ms N]
+ *        tern-conformance-server --namesrv HOST:PORT --broker HOST:PORT --setup-topic NAME
+ *          (creates NAME with 4 queues and waits for its route; used by run-client --topic)
  * Exit 0 when nothing failed, 1 on a failure, 2 on a usage error. */
 #include <dirent.h>
 #include <stdio.h>
@@ -71,7 +73,7 @@ static void usage(void) {
 
 int main(int argc, char **argv) {
   rs_env_t env;
-  const char *ser = "both", *cases_dir = NULL, *junit = NULL, *only = NULL;
+  const char *ser = "both", *cases_dir = NULL, *junit = NULL, *only = NULL, *setup_topic = NULL;
   rs_result_t *res = NULL;
   size_t n = 0, cap = 0;
   char defdir[512];
@@ -88,12 +90,17 @@ int main(int argc, char **argv) {
     else if (strcmp(a, "--junit") == 0) junit = v;
     else if (strcmp(a, "--only") == 0) only = v;
     else if (strcmp(a, "--timeout-ms") == 0) env.timeout_ms = atoi(v);
+    else if (strcmp(a, "--setup-topic") == 0) setup_topic = v;
     else { usage(); return 2; }
     i++;
   }
   if (!env.namesrv || (strcmp(ser, "json") && strcmp(ser, "rocketmq") && strcmp(ser, "both"))) {
     usage();
     return 2;
+  }
+  if (setup_topic) {
+    env.ser = TERN_SER_JSON;
+    return rs_setup_topic(&env, setup_topic, 4);
   }
   if (!cases_dir) {
     const char *src = getenv("TERN_SOURCE_DIR");
