@@ -76,6 +76,8 @@ static void fill_store_conf(tern_broker_t *b) {
                            ? TERN_FLUSH_SYNC
                            : TERN_FLUSH_ASYNC;
   s->flush_interval_commit_log = b->conf.flush_interval_commit_log;
+  s->flush_commit_log_least_pages = b->conf.flush_commit_log_least_pages;
+  s->flush_interval_consume_queue = b->conf.flush_interval_consume_queue;
   s->sync_flush_timeout = b->conf.sync_flush_timeout;
   s->file_reserved_time = b->conf.file_reserved_time;
   s->delete_when = b->conf.delete_when;

@@ -58,6 +58,8 @@ typedef struct tern_broker_conf {
   int32_t flush_consumer_offset_interval; /* flushConsumerOffsetInterval ms, 5000 */
   int32_t sync_flush_timeout;         /* syncFlushTimeout ms, 5000 */
   int32_t flush_interval_commit_log;  /* flushIntervalCommitLog ms, 500 */
+  int32_t flush_commit_log_least_pages; /* flushCommitLogLeastPages, 4 */
+  int32_t flush_interval_consume_queue; /* flushIntervalConsumeQueue ms, 1000 */
   int32_t max_parked_sends;           /* maxParkedSendReplies (Tern): SYNC_FLUSH replies waiting on disk before SYSTEM_BUSY, 10000 */
   int32_t max_pull_waiters;           /* maxPullWaiters (Tern): suspended pulls before new ones are answered at once, 100000 */
   bool cluster_topic_enable;          /* clusterTopicEnable, true */
