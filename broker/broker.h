@@ -61,7 +61,7 @@ typedef struct tern_broker_conf {
   int32_t flush_commit_log_least_pages; /* flushCommitLogLeastPages, 4 */
   int32_t flush_interval_consume_queue; /* flushIntervalConsumeQueue ms, 1000 */
   int32_t max_parked_sends;           /* maxParkedSendReplies (Tern): SYNC_FLUSH replies waiting on disk before SYSTEM_BUSY, 10000 */
-  int32_t max_pull_waiters;           /* maxPullWaiters (Tern): suspended pulls before new ones are answered at once, 100000 */
+  int32_t max_pull_waiters;           /* maxPullWaiters (Tern): suspended pulls before new ones are answered at once, 10000 */
   bool cluster_topic_enable;          /* clusterTopicEnable, true */
   bool broker_topic_enable;           /* brokerTopicEnable, true */
   bool trace_topic_enable;            /* traceTopicEnable, false */

@@ -46,7 +46,7 @@ const tern_cfg_item_t tern_broker_conf_items[] = {
                  "consume-queue flush interval ms"),
     TERN_CFG_INT(C, max_parked_sends, "maxParkedSendReplies", "10000", false,
                  "SYNC_FLUSH replies waiting for the disk before sends get SYSTEM_BUSY"),
-    TERN_CFG_INT(C, max_pull_waiters, "maxPullWaiters", "100000", false,
+    TERN_CFG_INT(C, max_pull_waiters, "maxPullWaiters", "10000", false,
                  "suspended pulls before new ones are answered at once"),
     TERN_CFG_BOOL(C, cluster_topic_enable, "clusterTopicEnable", "true", false, "the cluster-name topic inherits"),
     TERN_CFG_BOOL(C, broker_topic_enable, "brokerTopicEnable", "true", false, "the broker-name topic inherits"),

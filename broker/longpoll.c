@@ -86,7 +86,9 @@ static void fire(waiter_t *w) {
   lp->count--;
   uv_timer_stop(&w->timer);
   tern_arena_reset(&lp->scratch);
-  if (tern_hdr_pull_message_request_decode(&w->req, &h, &err) == 0) {
+  if (!tern_conn_is_open(w->c)) {
+    /* the consumer went away: nothing to answer */
+  } else if (tern_hdr_pull_message_request_decode(&w->req, &h, &err) == 0) {
     int rc = tern_broker_pull_run(lp->b, w->c, &w->req, &h, false, &lp->scratch);
     if (rc) tern_conn_reply_error(w->c, &w->req, TERN_RESP_SYSTEM_ERROR, tern_strerror(rc));
   } else {
