@@ -372,7 +372,9 @@ int tc_broker_addrs(tc_inst_t *in, const char **out, int cap) {
 static void hb_cb(void *arg, int status, const tern_cmd_t *resp) {
   tc_inst_t *in = arg;
   if (status) tern_debug("client %s: heartbeat failed: %s", in->client_id, tern_strerror(status));
-  else if (resp->code != 0) tern_warn("client %s: heartbeat refused: code %d", in->client_id, resp->code);
+  else if (resp->code != 0)
+    tern_warn("client %s: heartbeat refused: code %d %.*s", in->client_id, resp->code,
+              resp->has_remark ? (int)resp->remark.n : 0, resp->has_remark ? resp->remark.p : "");
 }
 
 void tc_heartbeat_now(tc_inst_t *in) {
@@ -388,6 +390,7 @@ void tc_heartbeat_now(tc_inst_t *in) {
   tern_arena_init(&a, 0, NULL, 0);
   tern_buf_init(&b, 0);
   hb.client_id = tern_str_from_cstr(in->client_id);
+  hb.has = TERN_BODY_HEARTBEAT_DATA_HAS_CLIENT_ID;
   in->hooks.heartbeat_fill(in->hooks.ctx, &hb, &a);
   tern_body_heartbeat_data_encode(&hb, &b, 0);
   if (b.err == 0)

@@ -11,10 +11,30 @@
 #include "ct_env.h"
 #include "gen/bodies.h"
 
+/* Environments still running when the test binary exits (a failed ASSERT
+ * returns early) are stopped here, so no server outlives its test. */
+static ct_env_t *live[8];
+
+static void stop_live(void) {
+  int i;
+  for (i = 0; i < 8; i++)
+    if (live[i]) ct_env_stop(live[i]);
+}
+
 int ct_env_start(ct_env_t *e, int nbrokers, const char *extra_conf) {
   int i;
   char conf[512];
+  static int registered;
   memset(e, 0, sizeof *e);
+  if (!registered) {
+    atexit(stop_live);
+    registered = 1;
+  }
+  for (i = 0; i < 8; i++)
+    if (!live[i]) {
+      live[i] = e;
+      break;
+    }
   if (ns_proc_start(&e->ns, NULL) != 0) return -1;
   snprintf(e->ns_addr, sizeof e->ns_addr, "127.0.0.1:%d", e->ns.port);
   for (i = 0; i < nbrokers && i < CT_MAX_BROKERS; i++) {
@@ -32,6 +52,8 @@ int ct_env_start(ct_env_t *e, int nbrokers, const char *extra_conf) {
 
 void ct_env_stop(ct_env_t *e) {
   int i;
+  for (i = 0; i < 8; i++)
+    if (live[i] == e) live[i] = NULL;
   for (i = 0; i < e->nbr; i++)
     if (e->br[i].pid > 0) bt_broker_stop(&e->br[i], 0);
   e->nbr = 0;
