@@ -354,12 +354,17 @@ static int lb_connect(int port) {
 }
 
 static int run_loopback(void) {
-  int port, ls = lb_listen(&port), fd;
+  int port = 0, ls = lb_listen(&port), fd;
   pthread_t th;
   char *buf = malloc((size_t)o.size);
   uint64_t t0, end;
   long long n = 0;
   int secs = o.seconds > 0 ? o.seconds : 5;
+  if (ls < 0) {
+    perror("loopback listen");
+    free(buf);
+    return 1;
+  }
   memset(buf, 'x', (size_t)o.size);
   /* 1: ping-pong, one request outstanding (the sync-send shape) */
   pthread_create(&th, NULL, lb_echo, &ls);
