@@ -93,27 +93,35 @@ static int put_entry(tern_subgroups_t *g, const tern_body_subscription_group_con
   return 0;
 }
 
+/* The table as a SubscriptionGroupWrapper; *v (malloc'd, caller frees) holds the entries. */
+static int build_wrapper(tern_subgroups_t *g, tern_body_subscription_group_wrapper_t *w,
+                         tern_body_map_str_subscription_group_config_entry_t **v) {
+  const tern_strmap_slot_t *slot;
+  uint32_t n = 0;
+  *v = calloc(g->map.len ? g->map.len : 1, sizeof **v);
+  if (!*v) return TERN_ENOMEM;
+  for (uint32_t i = 0; tern_strmap_next(&g->map, &i, &slot);) {
+    const sg_entry_t *e = slot->val;
+    (*v)[n].key = e->cfg.group_name;
+    (*v)[n].val = e->cfg;
+    n++;
+  }
+  memset(w, 0, sizeof *w);
+  w->data_version = g->version;
+  w->subscription_group_table.v = *v;
+  w->subscription_group_table.n = n;
+  w->has = TERN_BODY_SUBSCRIPTION_GROUP_WRAPPER_HAS_DATA_VERSION |
+           TERN_BODY_SUBSCRIPTION_GROUP_WRAPPER_HAS_SUBSCRIPTION_GROUP_TABLE;
+  return 0;
+}
+
 static int persist(tern_subgroups_t *g) {
   tern_body_subscription_group_wrapper_t w;
   tern_body_map_str_subscription_group_config_entry_t *v;
-  const tern_strmap_slot_t *slot;
   tern_err_t err = {0};
-  uint32_t n = 0;
   int rc;
   if (!g->b->store) return 0;
-  v = calloc(g->map.len ? g->map.len : 1, sizeof *v);
-  if (!v) return TERN_ENOMEM;
-  for (uint32_t i = 0; tern_strmap_next(&g->map, &i, &slot);) {
-    const sg_entry_t *e = slot->val;
-    v[n].key = e->cfg.group_name;
-    v[n].val = e->cfg;
-    n++;
-  }
-  memset(&w, 0, sizeof w);
-  w.data_version = g->version;
-  w.subscription_group_table.v = v;
-  w.subscription_group_table.n = n;
-  w.has = TERN_BODY_SUBSCRIPTION_GROUP_WRAPPER_HAS_DATA_VERSION | TERN_BODY_SUBSCRIPTION_GROUP_WRAPPER_HAS_SUBSCRIPTION_GROUP_TABLE;
+  if ((rc = build_wrapper(g, &w, &v)) != 0) return rc;
   rc = tern_store_save_subscription_groups(g->b->store, &w, &err);
   free(v);
   if (rc) tern_warn("broker: could not persist %s: %s", TERN_META_SUBSCRIPTION_GROUP, err.reason ? err.reason : tern_strerror(rc));
@@ -219,24 +227,10 @@ int tern_subgroups_delete(tern_subgroups_t *g, tern_str_t group) {
 void tern_subgroups_encode(tern_subgroups_t *g, tern_buf_t *out, unsigned flags) {
   tern_body_subscription_group_wrapper_t w;
   tern_body_map_str_subscription_group_config_entry_t *v;
-  const tern_strmap_slot_t *slot;
-  uint32_t n = 0;
-  v = calloc(g->map.len ? g->map.len : 1, sizeof *v);
-  if (!v) {
+  if (build_wrapper(g, &w, &v)) {
     out->err = out->err ? out->err : TERN_ENOMEM;
     return;
   }
-  for (uint32_t i = 0; tern_strmap_next(&g->map, &i, &slot);) {
-    const sg_entry_t *e = slot->val;
-    v[n].key = e->cfg.group_name;
-    v[n].val = e->cfg;
-    n++;
-  }
-  memset(&w, 0, sizeof w);
-  w.data_version = g->version;
-  w.subscription_group_table.v = v;
-  w.subscription_group_table.n = n;
-  w.has = TERN_BODY_SUBSCRIPTION_GROUP_WRAPPER_HAS_DATA_VERSION | TERN_BODY_SUBSCRIPTION_GROUP_WRAPPER_HAS_SUBSCRIPTION_GROUP_TABLE;
   tern_body_subscription_group_wrapper_encode(&w, out, flags);
   free(v);
 }

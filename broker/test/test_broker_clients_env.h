@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -96,6 +97,7 @@ static pid_t env_spawn(const char *bin, const char *argv0, const char *conf, int
   pid = fork();
   if (pid < 0) return -1;
   if (pid == 0) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL); /* a crashed test must not leave servers holding ctest's pipes */
     signal(SIGPIPE, SIG_DFL);
     dup2(out[1], STDOUT_FILENO);
     close(out[0]);
