@@ -249,27 +249,46 @@ int cmd_query_msg_by_key(const adm_opts_t *o) {
   return found ? 0 : 1;
 }
 
-/* Brokers of a consumer group: those routing its retry topic. */
-static int group_brokers(const adm_opts_t *o, tern_arena_t *a, tern_body_topic_route_data_t *rd) {
+/* Broker masters of a consumer group: those routing its retry topic, else
+ * every master the name server knows (a group that never heartbeated has no
+ * retry topic yet). */
+static int group_brokers(const adm_opts_t *o, tern_arena_t *a, const char ***out, int *n) {
   char retry[TERN_GROUP_MAX_LEN + 16];
-  size_t n;
+  size_t rn;
+  tern_body_topic_route_data_t rd;
+  tern_body_cluster_info_t ci;
+  uint32_t i;
+  const char **v;
+  *n = 0;
   if (!o->v['n'] || !o->v['g']) return fprintf(stderr, "-n and -g are required\n"), -1;
-  if (tern_topic_retry_name(tern_str_from_cstr(o->v['g']), retry, sizeof retry, &n))
+  if (tern_topic_retry_name(tern_str_from_cstr(o->v['g']), retry, sizeof retry, &rn))
     return fprintf(stderr, "invalid group\n"), -1;
-  return adm_route(o->v['n'], retry, rd, a);
+  if (adm_route(o->v['n'], retry, &rd, a) == 0) {
+    v = tern_arena_calloc(a, rd.broker_datas.n + 1, sizeof *v);
+    for (i = 0; v && i < rd.broker_datas.n; i++)
+      if ((v[*n] = adm_master(&rd.broker_datas.v[i], a))) (*n)++;
+  } else {
+    if (adm_cluster(o->v['n'], &ci, a)) return -1;
+    v = tern_arena_calloc(a, ci.broker_addr_table.n + 1, sizeof *v);
+    for (i = 0; v && i < ci.broker_addr_table.n; i++)
+      if ((v[*n] = adm_master(&ci.broker_addr_table.v[i].val, a))) (*n)++;
+  }
+  *out = v;
+  return v ? 0 : -1;
 }
 
 int cmd_consumer_progress(const adm_opts_t *o) {
   tern_arena_t a;
-  tern_body_topic_route_data_t rd;
-  uint32_t i, j;
+  const char **bk;
+  int nb, i;
+  uint32_t j;
   int64_t diff_total = 0;
   tern_arena_init(&a, 0, NULL, 0);
-  if (group_brokers(o, &a, &rd)) return tern_arena_free(&a), 1;
+  if (group_brokers(o, &a, &bk, &nb)) return tern_arena_free(&a), 1;
   printf("%-40s %-24s %-4s %-16s %-16s %s\n", "#Topic", "#Broker Name", "#QID", "#Broker Offset", "#Consumer Offset",
          "#Diff");
-  for (i = 0; i < rd.broker_datas.n; i++) {
-    const char *m = adm_master(&rd.broker_datas.v[i], &a);
+  for (i = 0; i < nb; i++) {
+    const char *m = bk[i];
     tern_hdr_get_consume_stats_request_t h;
     tern_body_consume_stats_t cs;
     tern_cmd_t resp;
@@ -297,12 +316,13 @@ int cmd_consumer_progress(const adm_opts_t *o) {
 
 int cmd_consumer_connection(const adm_opts_t *o) {
   tern_arena_t a;
-  tern_body_topic_route_data_t rd;
-  uint32_t i, j;
+  const char **bk;
+  int nb, i;
+  uint32_t j;
   tern_arena_init(&a, 0, NULL, 0);
-  if (group_brokers(o, &a, &rd)) return tern_arena_free(&a), 1;
-  for (i = 0; i < rd.broker_datas.n; i++) {
-    const char *m = adm_master(&rd.broker_datas.v[i], &a);
+  if (group_brokers(o, &a, &bk, &nb)) return tern_arena_free(&a), 1;
+  for (i = 0; i < nb; i++) {
+    const char *m = bk[i];
     tern_hdr_get_consumer_connection_list_request_t h;
     tern_body_consumer_connection_t cc;
     tern_cmd_t resp;
