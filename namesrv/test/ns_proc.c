@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -58,6 +59,10 @@ int ns_proc_start_in(ns_proc_t *p, const char *dir, const char *extra_conf) {
   if (p->pid < 0) return perror("fork"), -1;
   if (p->pid == 0) {
     signal(SIGPIPE, SIG_DFL); /* as a shell would start it */
+    /* Die with the test: a test that fails before stopping its server must
+     * not leave it running (holding ctest's output pipe open). */
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (getppid() == 1) _exit(127);
     dup2(out[1], STDOUT_FILENO);
     close(out[0]);
     close(out[1]);

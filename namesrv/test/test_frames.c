@@ -116,7 +116,7 @@ static int abuse(int port, int bystander, const void *p, size_t n, int32_t *opaq
 TEST(garbage_oversize_and_bad_headers_close_only_that_connection) {
   int port = server(), by;
   int32_t opaque = 5000;
-  uint8_t m[64];
+  uint8_t m[96];
   ASSERT(port > 0);
   by = ns_connect(port);
   ASSERT(by >= 0);
@@ -155,6 +155,15 @@ TEST(garbage_oversize_and_bad_headers_close_only_that_connection) {
     memcpy(m + 8, h, 21);
     ASSERT_OK(abuse(port, by, m, 29, &opaque));
   }
+  /* A JSON header that is not UTF-8. */
+  {
+    static const char h[] = "{\"code\":105,\"extFields\":{\"topic\":\"\xff\xfe\"},\"flag\":0}";
+    tern_store_be32(m, 4 + (uint32_t)(sizeof h - 1));
+    tern_store_be32(m + 4, (uint32_t)(sizeof h - 1));
+    memcpy(m + 8, h, sizeof h - 1);
+    ASSERT(8 + sizeof h - 1 <= sizeof m);
+    ASSERT_OK(abuse(port, by, m, 8 + sizeof h - 1, &opaque));
+  }
   /* Random bytes. */
   {
     uint8_t junk[4096];
@@ -186,6 +195,77 @@ TEST(clients_vanishing_mid_reply) {
   }
   tern_buf_free(&b);
   usleep(50000);
+  ASSERT(ns_proc_alive(&g_srv));
+}
+
+/* Well-formed frames with hostile content: every name-server code with
+ * random header values (numbers out of range, empty strings, non-ASCII) and random
+ * or truncated bodies (JSON, "compressed" bytes, nothing). Each request must be
+ * answered on the same connection (an error with a reason is fine); the
+ * server must stay up. Deterministic seed, so a failure reproduces. */
+TEST(random_requests_always_answered) {
+  static const int32_t codes[] = {100, 101, 102, 103, 104, 105, 106, 205, 206, 216, 217, 219, 224,
+                                  304, 311, 312, 313, 318, 319, 322, 327, 901, 904, 9999};
+  static const char *keys[] = {"topic", "brokerName", "brokerAddr", "clusterName", "haServerAddr", "brokerId",
+                               "compressed", "bodyCrc32", "heartbeatTimeoutMillis", "namespace", "key", "value",
+                               "cluster", "acceptStandardJsonOnly", "heartbeatTimeoutMills", "enableActingMaster"};
+  static const char *vals[] = {"", "0", "1", "-1", "true", "false", "99999999999999999999", "2147483648", "x",
+                               "10.0.0.1:10911", "TopicTest", "c1", "\xc3\xa9t\xc3\xa9", "%RETRY%g", "-9223372036854775808"};
+  static const char *bodies[] = {"", "{", "{}", "[]", "null", "{\"topicConfigSerializeWrapper\":{\"topicConfigTable\":{\"t\":{}}}}",
+                                 "{\"filterServerList\":[1,2],\"topicConfigSerializeWrapper\":[]}",
+                                 "{\"timestamp\":\"x\",\"counter\":1}", "{\"queueDatas\":[{\"brokerName\":\"c1\"}]}",
+                                 "\x78\xda\x01\x02", "a=b\nkvConfigPath=/x\n", "{\"topicConfigSerializeWrapper\":{\"dataVersion\":{}}}"};
+  uint32_t seed = 2024;
+  int port = server(), fd;
+  tern_buf_t in, out;
+  tern_arena_t a;
+  ASSERT(port > 0);
+  fd = ns_connect(port);
+  ASSERT(fd >= 0);
+  tern_buf_init(&in, 0);
+  tern_buf_init(&out, 0);
+  tern_arena_init(&a, 0, NULL, 0);
+  for (int i = 0; i < 3000; i++) {
+    tern_cmd_t c, r;
+    uint32_t next;
+    char junk[64];
+    int nk;
+#define RND(n) (seed = seed * 1664525u + 1013904223u, (seed >> 8) % (n))
+    next = RND(TERN_ARRAY_SIZE(codes));
+    ns_wire_request(&c, codes[next], 10000 + i);
+    nk = (int)RND(8);
+    for (int k = 0; k < nk; k++) {
+      uint32_t ki = RND(TERN_ARRAY_SIZE(keys)), vi = RND(TERN_ARRAY_SIZE(vals));
+      tern_cmd_ext_add(&c, tern_str_from_cstr(keys[ki]), tern_str_from_cstr(vals[vi]));
+    }
+    if (RND(4) == 0) {
+      uint32_t n = RND(sizeof junk);
+      for (uint32_t b = 0; b < n; b++) junk[b] = (char)RND(256);
+      c.body.p = junk;
+      c.body.n = n;
+    } else {
+      uint32_t bi = RND(TERN_ARRAY_SIZE(bodies));
+      c.body = tern_str_from_cstr(bodies[bi]);
+    }
+#undef RND
+    tern_buf_reset(&out);
+    ASSERT_OK(tern_cmd_encode(&c, &out));
+    ASSERT_OK(ns_wire_send_all(fd, out.p, out.len));
+    if (ns_wire_read_cmd(fd, &in, &r, &a, 5000) != 0) {
+      fprintf(stderr, "  request %d: code %d, %u ext, body %zu bytes:", i, c.code, c.n_ext, c.body.n);
+      for (uint32_t k = 0; k < c.n_ext; k++)
+        fprintf(stderr, " %.*s=%.*s", TERN_STR_ARG(c.ext[k].key), TERN_STR_ARG(c.ext[k].val));
+      fprintf(stderr, "\n");
+      TERN__FAIL("request %d (code %d): no answer", i, c.code);
+    }
+    ASSERT_EQ(r.opaque, 10000 + i);
+    ASSERT(r.flag & TERN_FLAG_RESPONSE);
+    tern_arena_reset(&a);
+  }
+  tern_arena_free(&a);
+  tern_buf_free(&in);
+  tern_buf_free(&out);
+  close(fd);
   ASSERT(ns_proc_alive(&g_srv));
 }
 
