@@ -221,6 +221,7 @@ static int heart_beat(void *ctx, tern_conn_t *c, const tern_cmd_t *req, const te
   int32_t language = req->language >= 0 ? req->language : TERN_BODY_LANGUAGE_CODE_OTHER;
   TERN_UNUSED(h);
   scratch_reset(b);
+  if (cl->stopping) return reply_code(c, req, TERN_RESP_SUCCESS, NULL); /* shutting down: nothing kept */
   if (tern_body_heartbeat_data_decode(req->body, &b->arena, &hb, &err))
     return reply_bad_body(b, c, req, "HeartbeatData", &err);
   for (uint32_t i = 0; i < hb.consumer_data_set.n; i++) {
@@ -488,6 +489,7 @@ static void on_shutdown(tern_broker_t *b) {
     uv_close((uv_handle_t *)&cl->scan_timer, NULL);
     cl->timer_started = false;
   }
+  cl->stopping = true;
   release_all(cl); /* drops the connection references while the loop runs */
 }
 

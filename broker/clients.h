@@ -82,6 +82,7 @@ struct tern_broker_clients {
   struct tern_subgroups *subgroups;
   uv_timer_t scan_timer;
   bool timer_started;
+  bool stopping;                /* after the shutdown hook: no new registrations (no connection refs past the loop) */
   uint64_t notifications_sent; /* NOTIFY_CONSUMER_IDS_CHANGED requests written */
   int64_t boot_ms;             /* wall clock at install (runtime info) */
 };
