@@ -1,0 +1,34 @@
+/* Quick start: a clustering push consumer; the listener runs on a pool of
+ * threads (RocketMQ's PushConsumer). usage: push_consumer [namesrv] [topic] [seconds] */
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "tern/consumer.h"
+
+static int on_msgs(void *arg, tern_rmsg_t *const *msgs, size_t n) {
+  size_t i;
+  (void)arg;
+  for (i = 0; i < n; i++)
+    printf("Receive New Messages: %s %.*s %.*s\n", msgs[i]->msg_id, (int)msgs[i]->tags.n, msgs[i]->tags.p,
+           (int)msgs[i]->body.n, msgs[i]->body.p);
+  return TERN_CONSUME_SUCCESS;                   /* TERN_RECONSUME_LATER: redelivered later through the retry topic */
+}
+
+int main(int argc, char **argv) {
+  tern_client_conf_t conf;
+  tern_push_consumer_t *c;
+  tern_client_conf_default(&conf);
+  conf.namesrv_addr = argc > 1 ? argv[1] : "127.0.0.1:9876";
+  conf.group = "please_rename_unique_group_name_4";
+  conf.consume_from_where = TERN_FROM_FIRST_OFFSET; /* a new group starts at the beginning */
+  c = tern_push_consumer_new(&conf);
+  if (!c) return 1;
+  tern_push_consumer_subscribe(c, argc > 2 ? argv[2] : "TopicTest", "*");
+  tern_push_consumer_set_listener(c, on_msgs, NULL, false);
+  if (tern_push_consumer_start(c) != 0) return fprintf(stderr, "cannot start the consumer\n"), 1;
+  printf("Consumer Started.\n");
+  sleep(argc > 3 ? (unsigned)atoi(argv[3]) : 30);
+  tern_push_consumer_shutdown(c);                /* commits the offsets */
+  return 0;
+}
