@@ -9,8 +9,6 @@
 
 #include "namesrv/routes.h"
 
-#define TERN_NS_DEFAULT_SCAN_INTERVAL_MS 10000
-
 /* Called once per expired broker after its routes are gone, so the server can
  * close the connection it registered on (conn may be NULL). addr is only valid
  * during the call. */
