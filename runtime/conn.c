@@ -324,8 +324,28 @@ static void prepare_reply(tern_conn_t *c, const tern_cmd_t *req, tern_cmd_t *res
   resp->language = TERN_LANG_JAVA;
   resp->language_name = TERN_STR_NULL;
   resp->version = c->loop->opts.version;
+}
+
+/* Bookkeeping once a reply to req is queued. */
+static void note_replied(tern_conn_t *c, const tern_cmd_t *req) {
   if (c->cur_active && req->opaque == c->cur_opaque) c->cur_replied = true;
   else if (c->parked) c->parked--; /* a request answered after its handler returned */
+}
+
+/* A reply that cannot be encoded (e.g. a code beyond a short in a binary
+ * header) still gets an answer the client can read, instead of a timeout. */
+static int reply_encode_failed(tern_conn_t *c, const tern_cmd_t *req, int rc) {
+  tern_cmd_t err;
+  char remark[96];
+  tern_warn("%s: cannot encode reply to code %d: %s", tern_conn_addr(c), req->code, tern_strerror(rc));
+  tern_cmd_init(&err);
+  err.code = TERN_RESP_SYSTEM_ERROR;
+  snprintf(remark, sizeof remark, "cannot encode the response: %s", tern_strerror(rc));
+  err.has_remark = true;
+  err.remark = tern_str_from_cstr(remark);
+  prepare_reply(c, req, &err);
+  if (enqueue_cmd(c, &err) == 0) note_replied(c, req);
+  return rc;
 }
 
 /* Replies may still go out while a connection drains for shutdown. */
@@ -337,10 +357,8 @@ int tern_conn_reply(tern_conn_t *c, const tern_cmd_t *req, tern_cmd_t *resp) {
   if (!can_reply(c)) return TERN_ECLOSED;
   prepare_reply(c, req, resp);
   rc = enqueue_cmd(c, resp);
-  if (rc) {
-    tern_warn("%s: cannot encode reply to code %d: %s", tern_conn_addr(c), req->code, tern_strerror(rc));
-    return rc;
-  }
+  if (rc) return reply_encode_failed(c, req, rc);
+  note_replied(c, req);
   return c->state == TERN_CONN_CLOSED ? TERN_ECLOSED : 0;
 }
 
@@ -399,7 +417,7 @@ int tern_conn_reply_spans(tern_conn_t *c, const tern_cmd_t *req, tern_cmd_t *res
     q->buf.len = before;
     q->buf.err = 0;
     if (release) release(arg);
-    return rc;
+    return reply_encode_failed(c, req, rc);
   }
   for (size_t i = 0; i < nspans; i++) {
     tern_seg_t *s = &q->segs[q->nsegs++];
@@ -418,6 +436,7 @@ int tern_conn_reply_spans(tern_conn_t *c, const tern_cmd_t *req, tern_cmd_t *res
   q->segs[q->nsegs - 1].release = release;
   q->segs[q->nsegs - 1].arg = arg;
   q->ext_bytes += total;
+  note_replied(c, req);
   mark_dirty(c);
   check_backpressure(c);
   return c->state == TERN_CONN_CLOSED ? TERN_ECLOSED : 0;

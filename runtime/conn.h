@@ -35,7 +35,8 @@ typedef void (*tern_conn_close_fn)(void *ctx, tern_conn_t *c);
 int tern_conn_request(tern_conn_t *c, tern_cmd_t *req, uint32_t timeout_ms, tern_rpc_cb cb, void *arg);
 /* Answers req: copies its opaque, sets the RESPONSE flag, uses the request's
  * serialization, language JAVA and the configured version. A no-op for a
- * oneway request. TERN_ECLOSED if the connection is gone. */
+ * oneway request. TERN_ECLOSED if the connection is gone. If resp cannot be
+ * encoded, the error is returned and a SYSTEM_ERROR reply goes out instead. */
 int tern_conn_reply(tern_conn_t *c, const tern_cmd_t *req, tern_cmd_t *resp);
 /* A reply with just a code and remark (remark may be NULL). */
 int tern_conn_reply_error(tern_conn_t *c, const tern_cmd_t *req, int32_t code, const char *remark);

@@ -137,6 +137,13 @@ static int fx_handle(void *ctx, tern_conn_t *c, const tern_cmd_t *req, tern_err_
     case FX_CLOSE:
       tern_conn_close(c);
       return 0;
+    case FX_BAD_REPLY: {
+      tern_cmd_t resp;
+      tern_cmd_init(&resp);
+      resp.code = 100000;
+      tern_conn_reply(c, req, &resp);
+      return 0;
+    }
     case FX_CALL_BACK: {
       callback_call_t *cc = calloc(1, sizeof *cc);
       tern_cmd_t ask;

@@ -19,6 +19,7 @@ enum {
   FX_BAD_HEADER = 1004,/* fail as a header decoder would (missing field "topic") */
   FX_CLOSE = 1005,     /* close the connection */
   FX_CALL_BACK = 1006, /* ask the client (request FX_CLIENT_CODE on the same connection), reply with its answer */
+  FX_BAD_REPLY = 1007, /* reply with code 100000, which a binary (ROCKETMQ) header cannot carry */
   FX_CLIENT_CODE = 2000
 };
 

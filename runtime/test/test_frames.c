@@ -197,6 +197,32 @@ TEST(unknown_code_and_decode_errors_are_answered) {
   fx_stop(&fx);
 }
 
+TEST(unencodable_reply_becomes_system_error) {
+  fx_server_t fx;
+  tern_buf_t b;
+  tern_cmd_t cmd;
+  tern_arena_t a;
+  int fd;
+  fx_start(&fx, NULL, false);
+  fd = fx_connect(fx.port);
+  tern_buf_init(&b, 0);
+  tern_arena_init(&a, 0, NULL, 0);
+  fx_encode(&b, FX_BAD_REPLY, 31, TERN_SER_ROCKETMQ, NULL, 0, NULL, NULL); /* code 100000 does not fit */
+  fx_encode(&b, FX_BAD_REPLY, 32, TERN_SER_JSON, NULL, 0, NULL, NULL);     /* JSON carries it */
+  ASSERT_OK(fx_send_all(fd, b.p, b.len));
+  ASSERT(fx_read_cmd(fd, rbuf, sizeof rbuf, &cmd, &a, 3000) > 0);
+  ASSERT_EQ(cmd.opaque, 31);
+  ASSERT_EQ(cmd.code, TERN_RESP_SYSTEM_ERROR);
+  ASSERT(cmd.remark.n > 0 && memcmp(cmd.remark.p, "cannot encode the response", 26) == 0);
+  ASSERT(fx_read_cmd(fd, rbuf, sizeof rbuf, &cmd, &a, 3000) > 0);
+  ASSERT_EQ(cmd.opaque, 32);
+  ASSERT_EQ(cmd.code, 100000);
+  tern_arena_free(&a);
+  tern_buf_free(&b);
+  close(fd);
+  fx_stop(&fx);
+}
+
 TEST(configured_version_is_written) {
   fx_server_t fx;
   tern_net_opts_t o;
