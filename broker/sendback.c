@@ -6,9 +6,9 @@
  * delayLevel < 0) with reconsumeTimes + 1 and the properties RocketMQ sets:
  * RETRY_TOPIC (the original topic, kept from earlier retries), ORIGIN_MESSAGE_ID
  * (the first delivery's msgId), WAIT=false and DELAY=<level> (0 for the DLQ).
- * The record goes through tern_broker_put; Tern has no SCHEDULE_TOPIC_XXXX
- * delivery, so unless the core's put parks DELAY messages the retry is visible
- * on %RETRY%<group> at once (the DELAY property is still recorded).
+ * The record goes through tern_broker_put_scheduled: a retry with DELAY > 0
+ * is parked in SCHEDULE_TOPIC_XXXX and reaches %RETRY%<group> when its delay
+ * level is due (schedule.c), as in RocketMQ; DLQ records (DELAY 0) land at once.
  * Loop-thread only. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -142,7 +142,7 @@ static int consumer_send_msg_back(void *ctx, tern_conn_t *c, const tern_cmd_t *r
   m.reconsume_times = rec.reconsume_times + 1;
   m.prepared_transaction_offset = 0;
   m.magic = TERN_MSG_MAGIC_V1;
-  rc = tern_broker_put(b, &m, &res);
+  rc = tern_broker_put_scheduled(b, &m, &res);
   tern_buf_free(&props);
   if (rc == 0 && res.status == TERN_PUT_OK) {
     tern_debug("broker: send back %lld of group %.*s to %s queue %d (reconsume %d, delay %d)", (long long)h->offset,

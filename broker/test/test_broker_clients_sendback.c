@@ -13,7 +13,8 @@ static bool started;
 
 static bool up(void) {
   if (started) return true;
-  if (env_start(&E, "autoCreateSubscriptionGroup=false\n")) {
+  if (env_start(&E, "autoCreateSubscriptionGroup=false\n"
+                    "messageDelayLevel=1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s\n")) {
     fprintf(stderr, "could not start mqnamesrv/mqbroker\n");
     return false;
   }
@@ -74,8 +75,9 @@ static int send_back(cli_t *c, const char *group, int64_t offset, int delay, int
   return CALL(c, r, tern_call_consumer_send_msg_back(conn, &h, TERN_STR_NULL, 3000, cli_on_resp, &w));
 }
 
-/* Pulls queue 0 of topic at offset (subscription "*" in the request) and
- * decodes the first record. */
+/* Pulls queue 0 of topic at offset (subscription "*" in the request),
+ * long-polling up to 4 s so a delayed retry (every level is 1 s here) has
+ * time to leave SCHEDULE_TOPIC_XXXX, and decodes the first record. */
 static int pull_first(cli_t *c, const char *group, const char *topic, int64_t offset, tern_msg_record_t *rec) {
   tern_hdr_pull_message_request_t h;
   tern_cmd_t r;
@@ -91,9 +93,10 @@ static int pull_first(cli_t *c, const char *group, const char *topic, int64_t of
   h.topic = tern_str_from_cstr(topic);
   h.queue_offset = offset;
   h.max_msg_nums = 1;
-  h.sys_flag = TERN_HDR_PULL_MESSAGE_REQUEST_SYS_FLAG_SUBSCRIPTION;
+  h.sys_flag = TERN_HDR_PULL_MESSAGE_REQUEST_SYS_FLAG_SUBSCRIPTION | TERN_HDR_PULL_MESSAGE_REQUEST_SYS_FLAG_SUSPEND;
+  h.suspend_timeout_millis = 4000;
   h.subscription = TERN_STR("*");
-  rc = CALL(c, &r, tern_call_pull_message(conn, &h, TERN_STR_NULL, 5000, cli_on_resp, &w));
+  rc = CALL(c, &r, tern_call_pull_message(conn, &h, TERN_STR_NULL, 6000, cli_on_resp, &w));
   if (rc) return rc;
   if (r.code != TERN_RESP_SUCCESS) {
     fprintf(stderr, "pull %s@%lld: code %d\n", topic, (long long)offset, r.code);
