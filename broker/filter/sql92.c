@@ -62,6 +62,7 @@ struct node {
 struct tern_sql92_expr {
   node_t *root;
   tern_str_t text; /* the arena copy */
+  size_t unparsed; /* where the first ignored trailing token starts, or text.n */
 };
 
 /* ---- parser ---- */
@@ -500,9 +501,12 @@ int tern_sql92_compile(tern_str_t text, tern_arena_t *a, const tern_sql92_limits
   }
   if (p.rc) return p.rc;
   if (!e->root) return tern_fail(err, TERN_EPROTO, "invalid expression", NULL, 0);
+  e->unparsed = p.tok.kind == TERN_SQL92_T_EOF ? text.n : p.tok.pos;
   *out = e;
   return 0;
 }
+
+size_t tern_sql92_unparsed(const tern_sql92_expr_t *e) { return e->unparsed; }
 
 size_t tern_sql92_error_message(tern_str_t text, const tern_err_t *err, char *buf, size_t cap) {
   size_t line = 1, col = 1, pos = err->pos < text.n ? err->pos : text.n, tl = 0;

@@ -33,6 +33,10 @@ typedef struct tern_sql92_expr tern_sql92_expr_t;
 int tern_sql92_compile(tern_str_t text, tern_arena_t *a, const tern_sql92_limits_t *lim, tern_sql92_expr_t **out,
                        tern_err_t *err);
 
+/* Where the tokens Java's parser ignores begin (the offset of the first
+ * token after the expression), or text.n when the whole text was used. */
+size_t tern_sql92_unparsed(const tern_sql92_expr_t *e);
+
 /* "Invalid MessageSelector. <reason>: <token> at line L, column C" (Java's
  * MQFilterException prefix) for a failed compile of `text`; returns strlen,
  * truncated to cap-1 (cap > 0). */

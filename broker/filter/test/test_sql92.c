@@ -420,6 +420,11 @@ TEST(keywords_and_identifiers) {
   /* keywords in any case */
   ASSERT_OK(compile_str("a bEtWeEn 1 AnD 3 oR b nOt In ('x') AND c iS nOt NuLl AND TrUe", NULL, &a, &e, &err));
   ASSERT(tern_sql92_eval(e, props_of("a=2|c=1", &b)));
+  /* trailing tokens: where they start */
+  ASSERT_OK(compile_str("a = '1'  b c", NULL, &a, &e, &err));
+  ASSERT_EQ(tern_sql92_unparsed(e), 9);
+  ASSERT_OK(compile_str("a = '1' /* c */ ", NULL, &a, &e, &err));
+  ASSERT_EQ(tern_sql92_unparsed(e), 16);
   /* a keyword is not a property */
   ASSERT_EQ(compile_str("between = '1'", NULL, &a, &e, &err), TERN_EPROTO);
   /* the compiled expression does not point into the caller's text */
