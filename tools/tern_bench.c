@@ -126,6 +126,8 @@ typedef struct async_arg {
 
 static void on_sent(void *arg, const tern_send_result_t *r) {
   async_arg_t *a = arg;
+  if (r->err.error && atomic_load(&failed) < 3)
+    fprintf(stderr, "async send failed: %d %s (%s)\n", r->err.response_code, r->err.remark, tern_strerror(r->err.error));
   record(mono_us() - a->t0, r->err.error == 0);
   free(a);
   atomic_fetch_sub(&inflight, 1);
