@@ -308,3 +308,72 @@ TEST(orderly_keeps_key_order_across_rebalance) {
   tern_producer_shutdown(p, 1000);
   ct_env_stop(&env);
 }
+
+typedef struct later {
+  pthread_mutex_t mu;
+  int first, again, again_reconsume, total;
+  char topic[64];
+} later_t;
+
+static int on_later(void *arg, tern_rmsg_t *const *msgs, size_t n) {
+  later_t *l = arg;
+  size_t i;
+  int rc = TERN_CONSUME_SUCCESS;
+  pthread_mutex_lock(&l->mu);
+  for (i = 0; i < n; i++) {
+    l->total++;
+    if (tern_str_eq_cstr(msgs[i]->body, "fail-once")) {
+      if (msgs[i]->reconsume_times == 0) {
+        l->first++;
+        rc = TERN_RECONSUME_LATER;
+      } else {
+        l->again++;
+        l->again_reconsume = msgs[i]->reconsume_times;
+        snprintf(l->topic, sizeof l->topic, "%.*s", (int)msgs[i]->topic.n, msgs[i]->topic.p);
+      }
+    }
+  }
+  pthread_mutex_unlock(&l->mu);
+  return rc;
+}
+
+TEST(reconsume_later_comes_back_through_the_retry_topic) {
+  ct_env_t env;
+  tern_client_conf_t conf;
+  tern_producer_t *p;
+  tern_push_consumer_t *c;
+  static later_t l;
+  tern_send_result_t r;
+  tern_msg_t *m;
+  int t;
+  memset(&l, 0, sizeof l);
+  pthread_mutex_init(&l.mu, NULL);
+  ASSERT_OK(ct_env_start(&env, 1, "messageDelayLevel=1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s\n"));
+  ASSERT_OK(ct_create_topic(&env, "TopicL", 2));
+  p = start_producer(&env);
+  ASSERT(p != NULL);
+  ct_conf(&env, &conf, "cg_later");
+  conf.consume_from_where = TERN_FROM_FIRST_OFFSET;
+  c = tern_push_consumer_new(&conf);
+  ASSERT_OK(tern_push_consumer_subscribe(c, "TopicL", "*"));
+  tern_push_consumer_set_listener(c, on_later, &l, false);
+  ASSERT_OK(tern_push_consumer_start(c));
+  m = tern_msg_new("TopicL", "fail-once", 9);
+  ASSERT_OK(tern_producer_send(p, m, &r));
+  tern_msg_free(m);
+  for (t = 0; t < 1000; t++) {
+    int a;
+    pthread_mutex_lock(&l.mu);
+    a = l.again;
+    pthread_mutex_unlock(&l.mu);
+    if (a) break;
+    ct_sleep_ms(20);
+  }
+  tern_push_consumer_shutdown(c);
+  ASSERT_EQ(l.first, 1);
+  ASSERT_EQ(l.again, 1);
+  ASSERT_EQ(l.again_reconsume, 1);
+  ASSERT_STREQ(l.topic, "TopicL"); /* RETRY_TOPIC restored, as Java's resetRetryAndNamespace */
+  tern_producer_shutdown(p, 1000);
+  ct_env_stop(&env);
+}
