@@ -861,10 +861,13 @@ done:
   lx->cur = YYCURSOR;
   if (scratch->err)
     return tern_fail(err, scratch->err, "entry longer than the scratch buffer allows", NULL, e->line);
-  e->key.p = (const char *)scratch->p;
   e->key.n = key_len;
-  e->val.p = (const char *)scratch->p + key_len;
   e->val.n = scratch->len - key_len;
-  if (!scratch->p) e->key.p = e->val.p = "";
+  if (scratch->p) {
+    e->key.p = (const char *)scratch->p;
+    e->val.p = (const char *)scratch->p + key_len;
+  } else { /* nothing decoded yet: the buffer was never allocated */
+    e->key.p = e->val.p = "";
+  }
   return 1;
 }
