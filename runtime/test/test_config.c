@@ -111,6 +111,16 @@ TEST(props_bad_unicode_escape_names_line) {
   ASSERT_EQ(r.rc, TERN_EPROTO);
 }
 
+TEST(props_empty_first_entry) {
+  /* nothing decoded yet when the first entry is empty: still a valid entry */
+  lexed_t r = lex("=\n:\n");
+  ASSERT_EQ(r.rc, 0);
+  ASSERT_EQ(r.n, 2);
+  ASSERT_STREQ(r.key[0], "");
+  ASSERT_STREQ(r.val[0], "");
+  ASSERT_EQ(r.line[1], 2);
+}
+
 TEST(props_embedded_nul_is_data) {
   static const char text[] = "a=x\0y\nb=2";
   tern_props_lexer_t lx;
