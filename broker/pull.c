@@ -8,14 +8,17 @@
  * pull, and the body sent as zero-copy spans of the mapped commit log
  * (adjacent records merged into one span). A pull that finds nothing and
  * may suspend is handed to longpoll.c. Loop-thread only.
- * Not done: SQL92 filters (answered as a broker with enablePropertyFilter=false
- * does), the BROADCASTING permission check (the heartbeat hook does not carry
- * the message model), slave reads, OFFSET_MOVED_EVENT records. */
+ * SQL92 subscriptions are filtered when enablePropertyFilter=true (see the
+ * SQL92 section below). Not done: the BROADCASTING permission check (the
+ * heartbeat hook does not carry the message model), slave reads,
+ * OFFSET_MOVED_EVENT records. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "broker/broker_int.h"
+#include "broker/clients.h"      /* enablePropertyFilter (SQL92) */
+#include "broker/filter/sql92.h" /* SQL92 subscriptions (broker/filter) */
 #include "runtime/log.h"
 
 #define PULL_MAX_SPANS 64
@@ -103,6 +106,35 @@ static int32_t pull_code(tern_get_status_t st, int64_t req_offset) {
   }
 }
 
+/* ---- SQL92 (broker/filter; reference §11.2) ----
+ * With enablePropertyFilter=true an SQL92 subscription is compiled on every
+ * pull (from the header with the SUBSCRIPTION bit, else from the heartbeat
+ * registration), the store reads every consume-queue entry (no tag-hash
+ * filter), and the records it returns are post-filtered on their properties
+ * (ExpressionMessageFilter.isMatchedByCommitLog): a record matches only when
+ * the expression is TRUE. Records dropped this way are still consumed
+ * (nextBeginOffset is past them); a read that keeps none answers as Java's
+ * NO_MATCHED_MESSAGE. Differences from Java: a pull returns at most the
+ * matches among the records one store read yields (Java keeps scanning up
+ * to maxMsgNums matches), and an invalid expression in the header answers
+ * SUBSCRIPTION_PARSE_FAILED (4.9.8 would go on with no filter at all). */
+static bool sql92_enabled(const tern_broker_t *b) { return b->clients && b->clients->conf.enable_property_filter; }
+
+static void sql92_post_filter(const tern_sql92_expr_t *e, tern_get_result_t *res) {
+  size_t k = 0;
+  res->bytes = 0;
+  for (size_t i = 0; i < res->n; i++) {
+    tern_msg_record_t rec;
+    tern_err_t err = {0};
+    if (tern_msg_record_decode(res->spans[i].p, res->spans[i].len, &rec, &err) != 0) continue;
+    if (!tern_sql92_eval(e, rec.properties)) continue;
+    res->spans[k++] = res->spans[i];
+    res->bytes += res->spans[i].len;
+  }
+  res->n = k;
+  if (k == 0) res->status = TERN_GET_NO_MATCHED_MESSAGE;
+}
+
 int tern_broker_pull_run(tern_broker_t *b, tern_conn_t *c, const tern_cmd_t *req, const tern_hdr_pull_message_request_t *h,
                          bool allow_suspend, tern_arena_t *a) {
   const tern_body_subscription_group_config_t *g = NULL;
@@ -114,6 +146,7 @@ int tern_broker_pull_run(tern_broker_t *b, tern_conn_t *c, const tern_cmd_t *req
   tern_get_result_t res;
   tern_hdr_pull_message_response_t rh;
   tern_cmd_t resp;
+  tern_sql92_expr_t *sql = NULL; /* SQL92 subscription, compiled (NULL: TAG) */
   size_t nout = 0;
   int32_t code, maxn;
   bool suspend = (h->sys_flag & TERN_HDR_PULL_MESSAGE_REQUEST_SYS_FLAG_SUSPEND) != 0;
@@ -150,13 +183,22 @@ int tern_broker_pull_run(tern_broker_t *b, tern_conn_t *c, const tern_cmd_t *req
     if (!is_tag_type(h->expression_type)) {
       if (h->subscription.n == 0)
         return pull_error(c, req, TERN_RESP_SUBSCRIPTION_PARSE_FAILED, "parse the consumer's subscription failed");
-      return pull_error(c, req, TERN_RESP_SYSTEM_ERROR,
-                        arena_fmt(a, "The broker does not support consumer to filter message by %.*s",
-                                  TERN_STR_ARG(h->expression_type)));
+      if (!sql92_enabled(b) || !tern_sql92_is_type(h->expression_type))
+        return pull_error(c, req, TERN_RESP_SYSTEM_ERROR,
+                          arena_fmt(a, "The broker does not support consumer to filter message by %.*s",
+                                    TERN_STR_ARG(h->expression_type)));
+      /* SQL92 (see above) */
+      tern_err_t serr = {0};
+      int rc = tern_sql92_compile(h->subscription, a, NULL, &sql, &serr);
+      if (rc == TERN_ENOMEM) return rc;
+      if (rc) return pull_error(c, req, TERN_RESP_SUBSCRIPTION_PARSE_FAILED, "parse the consumer's subscription failed");
+      memset(&pf, 0, sizeof pf);
+      pf.all = true; /* no tag-hash filter; a parked pull wakes on any arrival */
+    } else {
+      int rc = tag_filter(h->subscription, a, &pf);
+      if (rc == TERN_ENOMEM) return rc;
+      if (rc) return pull_error(c, req, TERN_RESP_SUBSCRIPTION_PARSE_FAILED, "parse the consumer's subscription failed");
     }
-    int rc = tag_filter(h->subscription, a, &pf);
-    if (rc == TERN_ENOMEM) return rc;
-    if (rc) return pull_error(c, req, TERN_RESP_SUBSCRIPTION_PARSE_FAILED, "parse the consumer's subscription failed");
   } else {
     tern_broker_sub_t sub;
     int rc = b->hooks.find_subscription ? b->hooks.find_subscription(b, h->consumer_group, h->topic, &sub)
@@ -169,11 +211,21 @@ int tern_broker_pull_run(tern_broker_t *b, tern_conn_t *c, const tern_cmd_t *req
                         "the consumer's subscription not exist" TERN_FAQ_SUFFIX(TERN_FAQ_SAME_GROUP_DIFFERENT_TOPIC));
     if (sub.sub_version < h->sub_version)
       return pull_error(c, req, TERN_RESP_SUBSCRIPTION_NOT_LATEST, "the consumer's subscription not latest");
-    if (!is_tag_type(sub.expression_type))
+    if (!is_tag_type(sub.expression_type) && (!sql92_enabled(b) || !tern_sql92_is_type(sub.expression_type)))
       return pull_error(c, req, TERN_RESP_SYSTEM_ERROR,
                         arena_fmt(a, "The broker does not support consumer to filter message by %.*s",
                                   TERN_STR_ARG(sub.expression_type)));
     memset(&pf, 0, sizeof pf);
+    if (!is_tag_type(sub.expression_type)) {
+      /* SQL92 registered by heartbeat (see above); Java keeps no filter data for one that does not compile */
+      tern_err_t serr = {0};
+      int rc = tern_sql92_compile(sub.sub_string, a, NULL, &sql, &serr);
+      if (rc == TERN_ENOMEM) return rc;
+      if (rc)
+        return pull_error(c, req, TERN_RESP_FILTER_DATA_NOT_EXIST,
+                          "The broker's consumer filter data is not exist!Your expression may be wrong!");
+      sub.sub_all = true; /* no tag-hash filter */
+    }
     pf.all = sub.sub_all || sub.class_filter_mode;
     pf.codes = sub.codes;
     pf.n = sub.n_codes;
@@ -199,6 +251,7 @@ int tern_broker_pull_run(tern_broker_t *b, tern_conn_t *c, const tern_cmd_t *req
   res.cap = PULL_MAX_SPANS;
   maxn = h->max_msg_nums > PULL_MAX_MSGS ? PULL_MAX_MSGS : h->max_msg_nums;
   tern_store_get_messages(b->store, h->topic, h->queue_id, h->queue_offset, maxn, sfp, &res);
+  if (sql && res.status == TERN_GET_FOUND) sql92_post_filter(sql, &res); /* SQL92 (see above) */
   code = pull_code(res.status, h->queue_offset);
 
   /* commit-offset-on-pull: masters only, not on a long-poll re-run (Java stores it even when the pull parks) */
