@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "broker/filter/sql92.h" /* CHECK_CLIENT_CONFIG compiles SQL92 subscriptions */
 #include "broker/locks.h"
 #include "broker/subgroups.h"
 #include "gen/codes.h"
@@ -35,7 +36,7 @@ const tern_cfg_item_t tern_broker_clients_conf_items[] = {
     TERN_CFG_BOOL(tern_broker_clients_conf_t, notify_consumer_ids_changed_enable, "notifyConsumerIdsChangedEnable",
                   "true", false, "send NOTIFY_CONSUMER_IDS_CHANGED when a group changes"),
     TERN_CFG_BOOL(tern_broker_clients_conf_t, enable_property_filter, "enablePropertyFilter", "false", false,
-                  "SQL92 filtering (not supported by Tern: subscriptions are refused either way)"),
+                  "SQL92 filtering of pulls and CHECK_CLIENT_CONFIG (broker/filter)"),
 };
 const size_t tern_broker_clients_conf_n_items = TERN_ARRAY_SIZE(tern_broker_clients_conf_items);
 
@@ -317,9 +318,21 @@ static int check_client_config(void *ctx, tern_conn_t *c, const tern_cmd_t *req)
              (int)(type.n > 64 ? 64 : type.n), type.p);
     return reply_code(c, req, TERN_RESP_SYSTEM_ERROR, remark);
   }
-  snprintf(remark, sizeof remark, "The broker does not support consumer to filter message by %.*s (no %.*s filter in Tern)",
-           (int)(type.n > 64 ? 64 : type.n), type.p, (int)(type.n > 64 ? 64 : type.n), type.p);
-  return reply_code(c, req, TERN_RESP_SYSTEM_ERROR, remark);
+  /* SQL92 (broker/filter/sql92.h): compile it as a pull would; an invalid expression is
+   * SUBSCRIPTION_PARSE_FAILED with the parser's message (Java: e.getMessage()). Another type has
+   * no filter factory in Java (a NullPointerException, caught the same way). */
+  if (!tern_sql92_is_type(type)) {
+    snprintf(remark, sizeof remark, "no filter for expression type %.*s", (int)(type.n > 64 ? 64 : type.n), type.p);
+    return reply_code(c, req, TERN_RESP_SUBSCRIPTION_PARSE_FAILED, remark);
+  }
+  {
+    tern_sql92_expr_t *expr;
+    tern_str_t text = body.subscription_data.sub_string;
+    int rc = tern_sql92_compile(text, &b->arena, NULL, &expr, &err);
+    if (rc == 0) return reply_code(c, req, TERN_RESP_SUCCESS, NULL);
+    tern_sql92_error_message(text, &err, remark, sizeof remark);
+    return reply_code(c, req, TERN_RESP_SUBSCRIPTION_PARSE_FAILED, remark);
+  }
 }
 
 /* ---- GET_CONSUMER_CONNECTION_LIST (203), GET_PRODUCER_CONNECTION_LIST (204) ---- */

@@ -23,7 +23,7 @@ typedef struct tern_broker_clients_conf {
   int64_t client_scan_interval_ms;    /* clientScanIntervalMills (Tern; Java's fixed 10000): expiry scan period */
   int64_t lock_max_live_time_ms;      /* rebalanceLockMaxLiveTime (Java -Drocketmq.broker.rebalance.lockMaxLiveTime), 60000 */
   bool notify_consumer_ids_changed_enable; /* notifyConsumerIdsChangedEnable, true */
-  bool enable_property_filter;        /* enablePropertyFilter, false (SQL92 is not supported either way) */
+  bool enable_property_filter;        /* enablePropertyFilter, false: SQL92 subscriptions refused; true: filtered (broker/filter) */
 } tern_broker_clients_conf_t;
 
 extern const tern_cfg_item_t tern_broker_clients_conf_items[];
