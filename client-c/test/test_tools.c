@@ -10,6 +10,11 @@
 
 static char out[65536];
 
+static int on_any(void *arg, tern_rmsg_t *const *msgs, size_t n) {
+  TERN_UNUSED(arg), TERN_UNUSED(msgs), TERN_UNUSED(n);
+  return TERN_CONSUME_SUCCESS;
+}
+
 /* Runs mqadmin with args; returns its exit status, output in out. */
 static int adm(const char *fmt, const char *a1, const char *a2) {
   char cmd[1024], args[768];
@@ -83,6 +88,27 @@ TEST(mqadmin_subcommands) {
   ASSERT(strstr(out, "hello-admin") && strstr(out, "TagAdm"));
   ASSERT_OK(adm("consumerProgress -n %s -g GID_adm_pull", env.ns_addr, NULL));
   ASSERT(strstr(out, "Diff Total") != NULL);
+  /* a live push consumer shows up with its client id and subscription */
+  {
+    tern_client_conf_t conf;
+    tern_push_consumer_t *pc;
+    int t;
+    ct_conf(&env, &conf, "GID_adm_push");
+    pc = tern_push_consumer_new(&conf);
+    ASSERT_OK(tern_push_consumer_subscribe(pc, "AdmTopic", "TagAdm || TagX"));
+    tern_push_consumer_set_listener(pc, on_any, NULL, false);
+    ASSERT_OK(tern_push_consumer_start(pc));
+    for (t = 0; t < 50; t++) {
+      if (adm("consumerConnection -n %s -g GID_adm_push", env.ns_addr, NULL) == 0 &&
+          strstr(out, tern_push_consumer_client_id(pc)))
+        break;
+      ct_sleep_ms(100);
+    }
+    ASSERT(strstr(out, tern_push_consumer_client_id(pc)) != NULL);
+    ASSERT(strstr(out, "TagAdm || TagX") != NULL);
+    ASSERT(strstr(out, "CLUSTERING") != NULL);
+    tern_push_consumer_shutdown(pc);
+  }
   ASSERT(adm("noSuchCommand%s%s", "", "") != 0);
   ASSERT_OK(adm("deleteTopic -n %s -c TernCluster -t AdmTopic", env.ns_addr, NULL));
   ASSERT(strstr(out, "success") != NULL);
