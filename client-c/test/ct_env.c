@@ -6,19 +6,43 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "ct_env.h"
 #include "gen/bodies.h"
 
-/* Environments still running when the test binary exits (a failed ASSERT
- * returns early) are stopped here, so no server outlives its test. */
-static ct_env_t *live[8];
+/* Server processes still running when the test binary exits (a failed
+ * ASSERT returns early, leaving its environment behind) are killed here, so
+ * no server outlives its test. Only pids are kept: the environments live on
+ * the failed tests' stacks. */
+#define CT_MAX_LIVE 32
+static pid_t live[CT_MAX_LIVE];
+
+static void live_add(pid_t pid) {
+  int i;
+  for (i = 0; i < CT_MAX_LIVE; i++)
+    if (!live[i]) {
+      live[i] = pid;
+      return;
+    }
+}
+
+static void live_del(pid_t pid) {
+  int i;
+  for (i = 0; i < CT_MAX_LIVE; i++)
+    if (live[i] == pid) live[i] = 0;
+}
 
 static void stop_live(void) {
   int i;
-  for (i = 0; i < 8; i++)
-    if (live[i]) ct_env_stop(live[i]);
+  for (i = 0; i < CT_MAX_LIVE; i++)
+    if (live[i] > 0) {
+      kill(live[i], SIGKILL);
+      waitpid(live[i], NULL, 0);
+      live[i] = 0;
+    }
 }
 
 int ct_env_start(ct_env_t *e, int nbrokers, const char *extra_conf) {
@@ -30,12 +54,8 @@ int ct_env_start(ct_env_t *e, int nbrokers, const char *extra_conf) {
     atexit(stop_live);
     registered = 1;
   }
-  for (i = 0; i < 8; i++)
-    if (!live[i]) {
-      live[i] = e;
-      break;
-    }
   if (ns_proc_start(&e->ns, NULL) != 0) return -1;
+  live_add(e->ns.pid);
   snprintf(e->ns_addr, sizeof e->ns_addr, "127.0.0.1:%d", e->ns.port);
   for (i = 0; i < nbrokers && i < CT_MAX_BROKERS; i++) {
     snprintf(conf, sizeof conf, "brokerName=broker-%c\nbrokerClusterName=TernCluster\nflushDiskType=ASYNC_FLUSH\n%s",
@@ -44,6 +64,7 @@ int ct_env_start(ct_env_t *e, int nbrokers, const char *extra_conf) {
       ct_env_stop(e);
       return -1;
     }
+    live_add(e->br[i].pid);
     snprintf(e->br_addr[i], sizeof e->br_addr[i], "127.0.0.1:%d", e->br[i].port);
     e->nbr++;
   }
@@ -52,13 +73,26 @@ int ct_env_start(ct_env_t *e, int nbrokers, const char *extra_conf) {
 
 void ct_env_stop(ct_env_t *e) {
   int i;
-  for (i = 0; i < 8; i++)
-    if (live[i] == e) live[i] = NULL;
   for (i = 0; i < e->nbr; i++)
-    if (e->br[i].pid > 0) bt_broker_stop(&e->br[i], 0);
+    if (e->br[i].pid > 0) {
+      live_del(e->br[i].pid);
+      bt_broker_stop(&e->br[i], 0);
+    }
   e->nbr = 0;
-  if (e->ns.pid > 0) ns_proc_stop(&e->ns, 0);
+  if (e->ns.pid > 0) {
+    live_del(e->ns.pid);
+    ns_proc_stop(&e->ns, 0);
+  }
   e->ns.pid = 0;
+}
+
+int ct_broker_stop(ct_env_t *e, int i) {
+  int rc;
+  if (i < 0 || i >= e->nbr || e->br[i].pid <= 0) return -1;
+  live_del(e->br[i].pid);
+  rc = bt_broker_stop(&e->br[i], 0);
+  e->br[i].pid = 0;
+  return rc;
 }
 
 void ct_conf(const ct_env_t *e, tern_client_conf_t *c, const char *group) {

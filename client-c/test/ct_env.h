@@ -18,6 +18,8 @@ typedef struct ct_env {
 /* Name server plus nbrokers brokers broker-a, broker-b (cluster TernCluster). */
 int ct_env_start(ct_env_t *e, int nbrokers, const char *extra_conf);
 void ct_env_stop(ct_env_t *e);
+/* Stops broker i alone (SIGTERM, wait); its status, or -1. */
+int ct_broker_stop(ct_env_t *e, int i);
 /* Defaults with fast timers (heartbeat/rebalance 2 s, persist 1 s). */
 void ct_conf(const ct_env_t *e, tern_client_conf_t *c, const char *group);
 /* UPDATE_AND_CREATE_TOPIC on every running broker, then waits for the route. */
