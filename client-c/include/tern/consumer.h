@@ -37,15 +37,17 @@ enum { TERN_ORDERLY_SUCCESS = 0, TERN_ORDERLY_SUSPEND = 1 };
 typedef int (*tern_listener_fn)(void *arg, tern_rmsg_t *const *msgs, size_t n);
 
 typedef struct tern_push_consumer tern_push_consumer_t;
+/* Any thread; copies conf. The following three: one thread, before start. */
 tern_push_consumer_t *tern_push_consumer_new(const tern_client_conf_t *conf);
 /* expr: "*" or tags joined by "||". TERN_EINVAL for a bad topic or expression. */
 int tern_push_consumer_subscribe(tern_push_consumer_t *c, const char *topic, const char *expr);
 void tern_push_consumer_set_listener(tern_push_consumer_t *c, tern_listener_fn fn, void *arg, bool orderly);
+/* Once; returns after the routes were fetched and the first heartbeat sent. */
 int tern_push_consumer_start(tern_push_consumer_t *c);
-/* Stops pulling, waits for running listener calls, commits offsets (and
+/* Once, from a user thread (never from a listener). Stops pulling, waits for running listener calls, commits offsets (and
  * unlocks queues), unregisters from the brokers and frees c. */
 void tern_push_consumer_shutdown(tern_push_consumer_t *c);
-/* Queues this instance holds now (for tests and tools); *out malloc'd. */
+/* Any thread after start. Queues this instance holds now (orderly: locked ones); *out malloc'd. */
 int tern_push_consumer_assigned(tern_push_consumer_t *c, tern_mq_t **out, int *n);
 /* The client id the brokers know this consumer by. */
 const char *tern_push_consumer_client_id(const tern_push_consumer_t *c);
@@ -61,6 +63,7 @@ typedef struct tern_pull_result {
 } tern_pull_result_t;
 
 typedef struct tern_pull_consumer tern_pull_consumer_t;
+/* Any thread. new/start/shutdown: once each, one thread; every other pull-consumer call: any thread, concurrently. */
 tern_pull_consumer_t *tern_pull_consumer_new(const tern_client_conf_t *conf);
 int tern_pull_consumer_start(tern_pull_consumer_t *c);
 /* The readable queues of topic, sorted; *out malloc'd, free() it. */

@@ -33,25 +33,29 @@ typedef void (*tern_send_cb)(void *arg, const tern_send_result_t *r);
 /* Picks a queue index in [0, n) for m; runs on the caller's thread. */
 typedef int (*tern_queue_selector_fn)(void *arg, const tern_mq_t *mqs, int n, const tern_msg_t *m);
 
+/* Any thread; copies conf. NULL for a missing name server or an invalid group. */
 tern_producer_t *tern_producer_new(const tern_client_conf_t *conf);
+/* Once, before any send (not thread-safe against sends). */
 int tern_producer_start(tern_producer_t *p);
-/* Blocking send (up to 1 + retry_times attempts within timeout_ms each). */
+/* Any thread, concurrently. Blocking send (up to 1 + retry_times attempts within timeout_ms in all). */
 int tern_producer_send(tern_producer_t *p, const tern_msg_t *m, tern_send_result_t *r);
-/* Copies m; cb runs exactly once on the loop thread (also when shutdown fails it). */
+/* Any thread (the loop thread too, i.e. from a callback). Copies m; cb runs
+ * exactly once on the loop thread (also when shutdown fails it). */
 int tern_producer_send_async(tern_producer_t *p, const tern_msg_t *m, tern_send_cb cb, void *arg);
-/* Fire and forget: no response, no retry. */
+/* Any thread. Fire and forget: no response, no retry. */
 int tern_producer_send_oneway(tern_producer_t *p, const tern_msg_t *m);
-/* Blocking send to the queue the selector picks (no retry on another queue,
- * which would break the order). */
+/* Any thread, concurrently. Blocking send to the queue the selector picks (no
+ * retry on another queue, which would break the order). */
 int tern_producer_send_select(tern_producer_t *p, const tern_msg_t *m, tern_queue_selector_fn sel, void *arg,
                               tern_send_result_t *r);
 /* Selector: arg is a NUL-terminated key; queue = Java hashCode(key) mod n (non-negative). */
 int tern_select_by_key(void *arg, const tern_mq_t *mqs, int n, const tern_msg_t *m);
-/* Blocking batch send: every message the same topic, no delay level (RocketMQ's rules); never compressed. */
+/* Any thread, concurrently. Blocking batch send: every message the same topic, no delay level (RocketMQ's rules); never compressed. */
 int tern_producer_send_batch(tern_producer_t *p, const tern_msg_t *const *msgs, size_t n, tern_send_result_t *r);
-/* The writable queues of topic (fetched when unknown); *out malloc'd, free() it. */
+/* Any thread. The writable queues of topic (fetched when unknown); *out malloc'd, free() it. */
 int tern_producer_queues(tern_producer_t *p, const char *topic, tern_mq_t **out, int *n);
-/* Waits for in-flight async sends (up to timeout_ms), unregisters, stops the
+/* Once, from a user thread (never from a callback), with no other call
+ * running or to come. Waits for in-flight async sends (up to timeout_ms), unregisters, stops the
  * loop thread and frees p. Sends still pending after the wait fail with
  * TERN_ECLOSED. */
 void tern_producer_shutdown(tern_producer_t *p, uint32_t timeout_ms);
