@@ -16,7 +16,7 @@
 #include "gen/codes.h"
 #include "gen/headers.h"
 #include "load.h"
-#include "ns_proc.h"
+#include "proc_fixture.h"
 #include "ns_wire.h"
 
 #define N_TOPICS 1000
@@ -90,7 +90,7 @@ static void print_load(const char *what, int nconn, const load_result_t *r) {
 
 int main(int argc, char **argv) {
   double secs = argc > 1 ? atof(argv[1]) : 3.0, starts[5];
-  ns_proc_t p;
+  tern_fixture_proc_t p;
   tern_arena_t a;
   tern_buf_t req, in;
   tern_cmd_t c, resp;
@@ -105,20 +105,20 @@ int main(int argc, char **argv) {
 #ifdef TERN_MQNAMESRV_PATH
   setenv("TERN_MQNAMESRV", TERN_MQNAMESRV_PATH, 0); /* the binary built beside this one */
 #endif
-  printf("mqnamesrv benchmark (binary %s)\n", ns_proc_binary());
+  printf("mqnamesrv benchmark (binary %s)\n", tern_fixture_binary(TERN_FIXTURE_NAMESRV));
   for (int i = 0; i < 5; i++) {
-    if (ns_proc_start(&p, NULL) != 0) return 1;
+    if (tern_fixture_namesrv_start(&p, NULL, NULL) != 0) return 1;
     starts[i] = p.start_ms;
-    if (i < 4) ns_proc_stop(&p, 0);
+    if (i < 4) tern_fixture_stop(&p, 0);
   }
   qsort(starts, 5, sizeof starts[0], cmp_d);
   printf("start: exec to accepting connections, median of 5: %.2f ms (min %.2f, max %.2f)  [target < 20 ms]\n",
          starts[2], starts[0], starts[4]);
-  rss0 = rss_kib(p.pid);
+  rss0 = tern_fixture_rss_kb(p.pid);
   printf("rss after start: %.2f MB  [target < 10 MB]\n", rss0 / 1024.0);
 
   tern_arena_init(&a, 0, NULL, 0);
-  fd = ns_connect(p.port);
+  fd = tern_fixture_connect(p.port);
   if (fd < 0) return 1;
   for (int i = 0; i < N_BROKERS; i++) {
     if (register_broker(fd, i, &a) != 0) {
@@ -127,7 +127,7 @@ int main(int argc, char **argv) {
     }
     tern_arena_reset(&a);
   }
-  rss1 = rss_kib(p.pid);
+  rss1 = tern_fixture_rss_kb(p.pid);
   printf("rss with %d topics x %d brokers registered: %.2f MB  [target < 30 MB]\n", N_TOPICS, N_BROKERS,
          rss1 / 1024.0);
 
@@ -151,13 +151,13 @@ int main(int argc, char **argv) {
   /* Server CPU is sampled around its own runs only: steadier than the rates
    * on a shared machine. */
   cpu = 0;
-  c0 = cpu_seconds(p.pid);
+  c0 = tern_fixture_cpu_seconds(p.pid);
   if (load_run(p.port, 1, req.p, req.len, secs, &ns1)) ok = 0;
-  cpu += cpu_seconds(p.pid) - c0;
+  cpu += tern_fixture_cpu_seconds(p.pid) - c0;
   if (ok && load_run(echo_port, 1, req.p, req.len, secs, &e1)) ok = 0;
-  c0 = cpu_seconds(p.pid);
+  c0 = tern_fixture_cpu_seconds(p.pid);
   if (ok && load_run(p.port, 32, req.p, req.len, secs, &ns32)) ok = 0;
-  cpu += cpu_seconds(p.pid) - c0;
+  cpu += tern_fixture_cpu_seconds(p.pid) - c0;
   if (ok && load_run(echo_port, 32, req.p, req.len, secs, &e32)) ok = 0;
   if (!ok) fprintf(stderr, "load run failed\n");
   kill(echo, SIGKILL);
@@ -172,8 +172,8 @@ int main(int argc, char **argv) {
     printf("mqnamesrv CPU per route query: %.1f us (user+sys over both runs)\n",
            1e6 * cpu / (double)(ns1.requests + ns32.requests));
   }
-  printf("rss after load: %.2f MB\n", rss_kib(p.pid) / 1024.0);
-  ns_proc_stop(&p, 0);
+  printf("rss after load: %.2f MB\n", tern_fixture_rss_kb(p.pid) / 1024.0);
+  tern_fixture_stop(&p, 0);
   tern_buf_free(&req);
   tern_buf_free(&in);
   tern_arena_free(&a);

@@ -4,6 +4,8 @@
  * so "namesrv rate / echo rate" is the cost of the protocol work. */
 #include "load.h"
 
+#include "proc_fixture.h" /* tern_fixture_connect */
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -22,22 +24,6 @@ static double now_us(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
-}
-
-static int connect_port(int port) {
-  struct sockaddr_in a;
-  int one = 1, fd = socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return -1;
-  memset(&a, 0, sizeof a);
-  a.sin_family = AF_INET;
-  a.sin_port = htons((uint16_t)port);
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
-    close(fd);
-    return -1;
-  }
-  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  return fd;
 }
 
 typedef struct lconn {
@@ -76,7 +62,7 @@ int load_run(int port, int nconn, const uint8_t *req, size_t req_len, double sec
     goto done;
   }
   for (int i = 0; i < nconn; i++) {
-    c[i].fd = connect_port(port);
+    c[i].fd = tern_fixture_connect(port);
     if (c[i].fd < 0) {
       rc = -1;
       goto done;
@@ -237,33 +223,4 @@ pid_t echo_server_start(size_t reply_len, int *port) {
   }
   close(lfd);
   return pid;
-}
-
-long rss_kib(pid_t pid) {
-  char path[64], line[256];
-  long kib = -1;
-  FILE *f;
-  snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
-  f = fopen(path, "r");
-  if (!f) return -1;
-  while (fgets(line, sizeof line, f))
-    if (sscanf(line, "VmRSS: %ld kB", &kib) == 1) break;
-  fclose(f);
-  return kib;
-}
-
-double cpu_seconds(pid_t pid) {
-  char path[64], buf[1024], *p;
-  unsigned long ut, st;
-  size_t n;
-  FILE *f;
-  snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-  f = fopen(path, "r");
-  if (!f) return -1;
-  n = fread(buf, 1, sizeof buf - 1, f);
-  fclose(f);
-  buf[n] = '\0';
-  p = strrchr(buf, ')'); /* the command name may contain spaces */
-  if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2) return -1;
-  return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
 }

@@ -26,9 +26,4 @@ int load_run(int port, int nconn, const uint8_t *req, size_t req_len, double sec
  * frame. Returns the child's pid and sets *port, or -1. */
 pid_t echo_server_start(size_t reply_len, int *port);
 
-/* Resident set size of a process in KiB (from /proc/<pid>/status), or -1. */
-long rss_kib(pid_t pid);
-/* User + system CPU seconds a process has used (from /proc/<pid>/stat), or -1. */
-double cpu_seconds(pid_t pid);
-
 #endif

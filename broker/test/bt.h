@@ -1,8 +1,8 @@
-/* Test support for the broker service-core tests: starts the real mqbroker
- * (listenPort=0, small commit-log files, a temp store directory, extra
- * broker.conf lines from the test), reads its ports from the "boot success"
- * line, and builds requests with the generated header codecs sent through
- * the runtime's blocking client. Name servers come from namesrv/test/ns_proc.h. */
+/* Request helpers for the broker tests: build requests with the generated
+ * header codecs and send them through the runtime's blocking client. The
+ * servers are started with runtime/test/proc_fixture.h (tern_fixture_*); the
+ * bt_broker_* names below are the old ones, kept for code not yet moved to it
+ * (client-c/test/ct_env.c, bench/broker/bench_broker.c). */
 #ifndef TERN_BROKER_TEST_BT_H
 #define TERN_BROKER_TEST_BT_H
 
@@ -12,26 +12,19 @@
 #include "gen/message.h"
 #include "gen/rpc.h"
 #include "ns_proc.h"
+#include "proc_fixture.h"
 #include "runtime/pool.h"
 
-typedef struct bt_broker {
-  pid_t pid;
-  int port, vip_port;
-  char dir[128];
-  int out_fd;
-  double start_ms; /* exec to "boot success" */
-} bt_broker_t;
+typedef tern_fixture_proc_t bt_broker_t;
 
-const char *bt_broker_binary(void);
-/* dir NULL: a new temp directory. ns_port 0: no name server. */
-int bt_broker_start(bt_broker_t *p, const char *dir, int ns_port, const char *extra_conf);
-/* SIGTERM and wait: the exit status (-1 on timeout, then SIGKILL). keep_dir 0 removes the directory. */
-int bt_broker_stop(bt_broker_t *p, int keep_dir);
-/* SIGKILL (a crash): keeps the directory. */
-void bt_broker_kill(bt_broker_t *p);
-/* VmRSS of the process in KiB. */
-long bt_rss_kb(pid_t pid);
-double bt_now_ms(void);
+static inline const char *bt_broker_binary(void) { return tern_fixture_binary(TERN_FIXTURE_BROKER); }
+static inline int bt_broker_start(bt_broker_t *p, const char *dir, int ns_port, const char *extra_conf) {
+  return tern_fixture_broker_start(p, dir, ns_port, extra_conf);
+}
+static inline int bt_broker_stop(bt_broker_t *p, int keep_dir) { return tern_fixture_stop(p, keep_dir); }
+static inline void bt_broker_kill(bt_broker_t *p) { tern_fixture_kill(p); }
+static inline long bt_rss_kb(pid_t pid) { return tern_fixture_rss_kb(pid); }
+static inline double bt_now_ms(void) { return tern_fixture_now_ms(); }
 
 typedef struct bt_client {
   tern_sync_client_t sc;

@@ -9,24 +9,24 @@
 #include "bt.h"
 #include "tern_test.h"
 
-static bt_broker_t B;
+static tern_fixture_proc_t B;
 static bt_client_t C;
 static bool up;
 
 static void setup(void) {
   if (up) return;
-  if (bt_broker_start(&B, NULL, 0, NULL) == 0 && bt_open(&C, B.port) == 0) up = true;
+  if (tern_fixture_broker_start(&B, NULL, 0, NULL) == 0 && bt_open(&C, B.port) == 0) up = true;
 }
 
 __attribute__((destructor)) static void teardown(void) {
   if (up) bt_close(&C);
-  if (B.pid) bt_broker_stop(&B, 0);
+  if (B.pid) tern_fixture_stop(&B, 0);
 }
 
 /* Writes bytes, then reports whether the broker closed the connection within 2 s. */
 static bool closes_after(int port, const void *p, size_t n) {
   char buf[4096];
-  int fd = ns_connect(port);
+  int fd = tern_fixture_connect(port);
   struct timeval tv = {2, 0};
   ssize_t r;
   if (fd < 0) return false;
@@ -118,5 +118,5 @@ TEST(broker_survives_and_exits_0) {
   ASSERT(up);
   bt_close(&C);
   up = false;
-  ASSERT_EQ(bt_broker_stop(&B, 0), 0);
+  ASSERT_EQ(tern_fixture_stop(&B, 0), 0);
 }

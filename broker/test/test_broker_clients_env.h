@@ -1,206 +1,57 @@
 /* Test environment of the client-management and admin tests: starts the real
- * mqnamesrv (listenPort=0, port read from its "listening on" line) and mqbroker
- * (free listenPort / listenPort-2 picked here, temp store directory, extra
- * broker.conf lines from the test) and talks to them through the runtime's
- * blocking client and the generated stubs (gen/rpc.h). A client may also serve
- * the requests the broker sends it (NOTIFY_CONSUMER_IDS_CHANGED): they are
- * recorded while the test pumps the client's loop. Header-only (static
- * functions) so each test binary stays one file plus this. */
+ * mqnamesrv (listenPort=0) and mqbroker (a free listenPort / listenPort-2
+ * picked here so a restart keeps it, cluster TernTestCluster, broker-t, 8 MiB
+ * commit-log files, extra broker.conf lines from the test) in one temp
+ * directory with runtime/test/proc_fixture.h, and talks to them through the
+ * runtime's blocking client and the generated stubs (gen/rpc.h). A client may
+ * also serve the requests the broker sends it (NOTIFY_CONSUMER_IDS_CHANGED):
+ * they are recorded while the test pumps the client's loop. Header-only
+ * (static functions) so each test binary stays one file plus this. */
 #ifndef TERN_BROKER_TEST_CLIENTS_ENV_H
 #define TERN_BROKER_TEST_CLIENTS_ENV_H
 
-#include <arpa/inet.h>
-#include <errno.h>
-#include <netinet/in.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "gen/bodies.h"
 #include "gen/codes.h"
 #include "gen/rpc.h"
+#include "proc_fixture.h"
 #include "runtime/pool.h"
 #include "tern_test.h"
 
-static double env_now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-static const char *env_bin(const char *sub, const char *envname) {
-  static char path[2][1024];
-  static int k;
-  const char *e = getenv(envname), *b = getenv("TERN_BINARY_DIR");
-  if (e && *e) return e;
-  k ^= 1;
-  snprintf(path[k], sizeof path[k], "%s/%s", b && *b ? b : ".", sub);
-  return path[k];
-}
+static double env_now_ms(void) { return tern_fixture_now_ms(); }
 
 /* ---- processes ---- */
 
-typedef struct env_proc {
-  pid_t pid;
-  int port;
-  int out_fd;
-} env_proc_t;
-
-static int env_port_free(int port) {
-  struct sockaddr_in a;
-  int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1, ok;
-  if (fd < 0) return 0;
-  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  memset(&a, 0, sizeof a);
-  a.sin_family = AF_INET;
-  a.sin_port = htons((uint16_t)port);
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ok = bind(fd, (struct sockaddr *)&a, sizeof a) == 0;
-  close(fd);
-  return ok;
-}
-
-/* A port p with p and p-2 free (the broker listens on both). */
-static int env_pick_port(void) {
-  for (int i = 0; i < 200; i++) {
-    int p = 20000 + (int)((unsigned)(getpid() * 7919 + i * 104729 + (int)env_now_ms()) % 30000);
-    if (env_port_free(p) && env_port_free(p - 2)) return p;
-  }
-  return -1;
-}
-
-static int env_can_connect(int port) {
-  struct sockaddr_in a;
-  int fd = socket(AF_INET, SOCK_STREAM, 0), ok;
-  if (fd < 0) return 0;
-  memset(&a, 0, sizeof a);
-  a.sin_family = AF_INET;
-  a.sin_port = htons((uint16_t)port);
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ok = connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
-  close(fd);
-  return ok;
-}
-
-static pid_t env_spawn(const char *bin, const char *argv0, const char *conf, int *out_fd) {
-  int out[2];
-  pid_t pid;
-  if (pipe(out) != 0) return -1;
-  pid = fork();
-  if (pid < 0) return -1;
-  if (pid == 0) {
-    prctl(PR_SET_PDEATHSIG, SIGKILL); /* a crashed test must not leave servers holding ctest's pipes */
-    signal(SIGPIPE, SIG_DFL);
-    dup2(out[1], STDOUT_FILENO);
-    close(out[0]);
-    close(out[1]);
-    execl(bin, argv0, "-c", conf, (char *)NULL);
-    perror("exec");
-    _exit(127);
-  }
-  close(out[1]);
-  *out_fd = out[0];
-  return pid;
-}
-
-static void env_proc_stop(env_proc_t *p, int sig) {
-  int st;
-  if (p->pid <= 0) return;
-  kill(p->pid, sig);
-  for (int i = 0; i < 1000; i++) {
-    if (waitpid(p->pid, &st, WNOHANG) == p->pid) {
-      p->pid = 0;
-      break;
-    }
-    usleep(10000);
-  }
-  if (p->pid > 0) {
-    kill(p->pid, SIGKILL);
-    waitpid(p->pid, &st, 0);
-    p->pid = 0;
-  }
-  if (p->out_fd > 0) close(p->out_fd);
-  p->out_fd = 0;
-}
-
 typedef struct env {
   char dir[128];
-  env_proc_t ns, br;
+  tern_fixture_proc_t ns, br;
   char ns_addr[64], br_addr[64];
   char broker_extra[1024];
 } env_t;
 
 static int env_start_namesrv(env_t *e) {
-  char conf[256], line[512];
-  size_t got = 0;
-  double deadline = env_now_ms() + 10000;
-  FILE *f;
-  snprintf(conf, sizeof conf, "%s/namesrv.conf", e->dir);
-  f = fopen(conf, "w");
-  if (!f) return -1;
-  fprintf(f, "listenPort=0\nbindAddress=127.0.0.1\nkvConfigPath=%s/kv/kvConfig.json\nlogLevel=warn\n", e->dir);
-  fclose(f);
-  e->ns.pid = env_spawn(env_bin("namesrv/mqnamesrv", "TERN_MQNAMESRV"), "mqnamesrv", conf, &e->ns.out_fd);
-  if (e->ns.pid < 0) return -1;
-  while (env_now_ms() < deadline && got < sizeof line - 1) {
-    struct pollfd pfd = {e->ns.out_fd, POLLIN, 0};
-    ssize_t r;
-    char *at;
-    if (poll(&pfd, 1, 100) <= 0) continue;
-    r = read(e->ns.out_fd, line + got, sizeof line - 1 - got);
-    if (r <= 0) break;
-    got += (size_t)r;
-    line[got] = '\0';
-    if (!strchr(line, '\n')) continue;
-    at = strstr(line, "listening on ");
-    if (at && strrchr(at, ':')) e->ns.port = atoi(strrchr(at, ':') + 1);
-    break;
-  }
-  if (e->ns.port <= 0) {
-    fprintf(stderr, "mqnamesrv did not report its port\n");
-    return -1;
-  }
+  if (tern_fixture_namesrv_start(&e->ns, e->dir, NULL)) return -1;
   snprintf(e->ns_addr, sizeof e->ns_addr, "127.0.0.1:%d", e->ns.port);
   return 0;
 }
 
 /* Starts (or restarts over the same store and port) the broker. */
 static int env_start_broker(env_t *e) {
-  char conf[256];
-  double deadline = env_now_ms() + 20000;
-  FILE *f;
-  if (e->br.port <= 0 && (e->br.port = env_pick_port()) <= 0) return -1;
-  snprintf(conf, sizeof conf, "%s/broker.conf", e->dir);
-  f = fopen(conf, "w");
-  if (!f) return -1;
-  fprintf(f,
-          "brokerClusterName=TernTestCluster\nbrokerName=broker-t\nbrokerId=0\nlistenPort=%d\nbindAddress=127.0.0.1\n"
-          "brokerIP1=127.0.0.1\nnamesrvAddr=%s\nstorePathRootDir=%s/store\nmappedFileSizeCommitLog=8388608\n"
-          "mappedFileSizeConsumeQueue=60000\nlogLevel=warn\n%s\n",
-          e->br.port, e->ns_addr, e->dir, e->broker_extra);
-  fclose(f);
-  e->br.pid = env_spawn(env_bin("broker/mqbroker", "TERN_MQBROKER"), "mqbroker", conf, &e->br.out_fd);
-  if (e->br.pid < 0) return -1;
-  while (env_now_ms() < deadline) {
-    int st;
-    if (waitpid(e->br.pid, &st, WNOHANG) == e->br.pid) {
-      fprintf(stderr, "mqbroker exited during start-up (status %d)\n", st);
-      e->br.pid = 0;
-      return -1;
-    }
-    if (env_can_connect(e->br.port)) break;
-    usleep(20000);
-  }
+  char extra[1400];
+  tern_fixture_opts_t o = {.kind = TERN_FIXTURE_BROKER, .dir = e->dir, .ns_port = e->ns.port,
+                           .listen_port = e->br.port, .extra_conf = extra, .start_timeout_ms = 20000};
+  if (o.listen_port <= 0 && (o.listen_port = tern_fixture_free_port_pair()) <= 0) return -1;
+  snprintf(extra, sizeof extra,
+           "brokerClusterName=TernTestCluster\nbrokerName=broker-t\nbrokerId=0\nmappedFileSizeCommitLog=8388608\n%s",
+           e->broker_extra);
+  if (tern_fixture_start(&e->br, &o)) return -1;
   snprintf(e->br_addr, sizeof e->br_addr, "127.0.0.1:%d", e->br.port);
-  return env_can_connect(e->br.port) ? 0 : -1;
+  return 0;
 }
 
 __attribute__((unused)) static int env_start(env_t *e, const char *broker_extra) {
@@ -214,12 +65,11 @@ __attribute__((unused)) static int env_start(env_t *e, const char *broker_extra)
 }
 
 static void env_stop(env_t *e) {
-  char cmd[300];
-  env_proc_stop(&e->br, SIGTERM);
-  env_proc_stop(&e->ns, SIGTERM);
+  tern_fixture_signal(&e->br, SIGTERM, 10000);
+  tern_fixture_signal(&e->ns, SIGTERM, 10000);
   if (e->dir[0]) {
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", e->dir);
-    if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", e->dir);
+    snprintf(e->ns.dir, sizeof e->ns.dir, "%s", e->dir);
+    tern_fixture_rmdir(&e->ns);
     e->dir[0] = '\0';
   }
 }

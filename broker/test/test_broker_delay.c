@@ -13,18 +13,18 @@
 
 #define P(k, v) k "\x01" v "\x02"
 
-static bt_broker_t B;
+static tern_fixture_proc_t B;
 static bt_client_t C;
 static bool up;
 
 static void setup(void) {
   if (up) return;
-  if (bt_broker_start(&B, NULL, 0, "messageDelayLevel=1s 2s") == 0 && bt_open(&C, B.port) == 0) up = true;
+  if (tern_fixture_broker_start(&B, NULL, 0, "messageDelayLevel=1s 2s") == 0 && bt_open(&C, B.port) == 0) up = true;
 }
 
 __attribute__((destructor)) static void teardown(void) {
   if (up) bt_close(&C);
-  if (B.pid) bt_broker_stop(&B, 0);
+  if (B.pid) tern_fixture_stop(&B, 0);
 }
 
 TEST(delayed_message_delivered_at_its_time) {
@@ -38,7 +38,7 @@ TEST(delayed_message_delivered_at_its_time) {
   ASSERT(up);
   ASSERT_OK(bt_send(&C, TERN_REQ_SEND_MESSAGE_V2, "TopicDelay", 2, TERN_STR("later"), (tern_str_t){props, sizeof props - 1},
                     false, &r));
-  t_sent = bt_now_ms();
+  t_sent = tern_fixture_now_ms();
   ASSERT_EQ(r.code, 0);
   ASSERT_EQ(bt_ext_i64(&r, "queueId"), 2);
   /* parked: in the schedule topic's queue 0, not yet in TopicDelay */
@@ -51,7 +51,7 @@ TEST(delayed_message_delivered_at_its_time) {
   ASSERT_EQ(r.code, TERN_RESP_PULL_NOT_FOUND);
   /* a long poll is woken by the delivery */
   ASSERT_OK(bt_pull(&C, "CG", "TopicDelay", 2, 0, 32, 0x4 | 0x2, 5000, "*", &r, 10000));
-  t_got = bt_now_ms();
+  t_got = tern_fixture_now_ms();
   ASSERT_EQ(r.code, 0);
   fprintf(stderr, "  level 1 (1 s) delivered after %.0f ms\n", t_got - t_sent);
   ASSERT(t_got - t_sent >= 900 && t_got - t_sent < 2500);
@@ -77,8 +77,8 @@ TEST(level_past_the_last_is_capped_and_survives_restart) {
   snprintf(dir, sizeof dir, "%s", B.dir);
   bt_close(&C);
   up = false;
-  ASSERT_EQ(bt_broker_stop(&B, 1), 0);
-  ASSERT_OK(bt_broker_start(&B, dir, 0, "messageDelayLevel=1s 2s"));
+  ASSERT_EQ(tern_fixture_stop(&B, 1), 0);
+  ASSERT_OK(tern_fixture_broker_start(&B, dir, 0, "messageDelayLevel=1s 2s"));
   ASSERT_OK(bt_open(&C, B.port));
   up = true;
   ASSERT_OK(bt_pull(&C, "CG", "TopicDelay2", 0, 0, 32, 0x4 | 0x2, 5000, "*", &r, 10000));
@@ -102,5 +102,5 @@ TEST(delayed_batch_refused) {
   ASSERT_EQ(r.code, TERN_RESP_MESSAGE_ILLEGAL);
   bt_close(&C);
   up = false;
-  ASSERT_EQ(bt_broker_stop(&B, 0), 0);
+  ASSERT_EQ(tern_fixture_stop(&B, 0), 0);
 }

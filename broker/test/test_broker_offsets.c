@@ -12,7 +12,7 @@
 
 #define P(k, v) k "\x01" v "\x02"
 
-static bt_broker_t B;
+static tern_fixture_proc_t B;
 static bt_client_t C;
 static bool up;
 static char dir[128];
@@ -20,7 +20,7 @@ static int64_t phys_of_second;
 
 static void setup(void) {
   if (up) return;
-  if (bt_broker_start(&B, dir[0] ? dir : NULL, 0, NULL) == 0 && bt_open(&C, B.port) == 0) {
+  if (tern_fixture_broker_start(&B, dir[0] ? dir : NULL, 0, NULL) == 0 && bt_open(&C, B.port) == 0) {
     up = true;
     snprintf(dir, sizeof dir, "%s", B.dir);
   }
@@ -30,15 +30,15 @@ static void restart(bool crash) {
   bt_close(&C);
   up = false;
   if (crash)
-    bt_broker_kill(&B);
-  else if (bt_broker_stop(&B, 1) != 0)
+    tern_fixture_kill(&B);
+  else if (tern_fixture_stop(&B, 1) != 0)
     tern_test_failed = 1;
   setup();
 }
 
 __attribute__((destructor)) static void teardown(void) {
   if (up) bt_close(&C);
-  if (B.pid) bt_broker_stop(&B, 0);
+  if (B.pid) tern_fixture_stop(&B, 0);
 }
 
 static int call_simple(int32_t code, int (*enc)(const void *, tern_cmd_t *, tern_arena_t *), const void *h,
@@ -283,5 +283,5 @@ TEST(crash_restart_keeps_acknowledged_messages) {
   }
   bt_close(&C);
   up = false;
-  ASSERT_EQ(bt_broker_stop(&B, 0), 0);
+  ASSERT_EQ(tern_fixture_stop(&B, 0), 0);
 }

@@ -16,19 +16,19 @@
 #define SUSPEND 0x2
 #define COMMIT 0x1
 
-static bt_broker_t B;
+static tern_fixture_proc_t B;
 static bt_client_t C;
 static bool up;
 
 static void setup(void) {
   if (up) return;
-  if (bt_broker_start(&B, NULL, 0, NULL) == 0 && bt_open(&C, B.port) == 0) up = true;
+  if (tern_fixture_broker_start(&B, NULL, 0, NULL) == 0 && bt_open(&C, B.port) == 0) up = true;
 }
 
 __attribute__((destructor)) static void teardown(void) {
   if (!up) return;
   bt_close(&C);
-  bt_broker_stop(&B, 0);
+  tern_fixture_stop(&B, 0);
 }
 
 static int send_tag(bt_client_t *c, const char *topic, int32_t qid, const char *tag) {
@@ -236,7 +236,7 @@ static void *poll_thread(void *arg) {
       p->code = r.code;
       p->nrec = r.code == 0 ? count_records(&r, NULL) : 0;
     }
-    p->t_done = bt_now_ms();
+    p->t_done = tern_fixture_now_ms();
     bt_close(&c);
   }
   return NULL;
@@ -261,7 +261,7 @@ TEST(long_poll_woken_by_send) {
   ASSERT_EQ(send_tag(&C, "TopicLP", 0, "tagB"), 0);
   usleep(200000);
   ASSERT_EQ(p.t_done, 0);
-  t_send = bt_now_ms();
+  t_send = tern_fixture_now_ms();
   ASSERT_EQ(send_tag(&C, "TopicLP", 0, "tagA"), 0);
   pthread_join(th, NULL);
   ASSERT_EQ(p.code, 0);
@@ -281,7 +281,7 @@ TEST(long_poll_answered_at_deadline) {
   p.sub = "*";
   p.offset = 3;
   p.suspend = 400;
-  t0 = bt_now_ms();
+  t0 = tern_fixture_now_ms();
   ASSERT_OK(pthread_create(&th, NULL, poll_thread, &p));
   pthread_join(th, NULL);
   ASSERT_EQ(p.code, TERN_RESP_PULL_NOT_FOUND);
@@ -290,13 +290,13 @@ TEST(long_poll_answered_at_deadline) {
 }
 
 TEST(short_polling_when_long_polling_off) {
-  bt_broker_t b2;
+  tern_fixture_proc_t b2;
   pthread_t th;
   poller_t p = {0};
   bt_client_t c2;
   tern_cmd_t r;
   double t0;
-  ASSERT_OK(bt_broker_start(&b2, NULL, 0, "longPollingEnable=false\nshortPollingTimeMills=250"));
+  ASSERT_OK(tern_fixture_broker_start(&b2, NULL, 0, "longPollingEnable=false\nshortPollingTimeMills=250"));
   ASSERT_OK(bt_open(&c2, b2.port));
   ASSERT_OK(bt_send(&c2, TERN_REQ_SEND_MESSAGE_V2, "TopicSP", 0, TERN_STR("x"), TERN_STR_NULL, false, &r));
   ASSERT_EQ(r.code, 0);
@@ -305,14 +305,14 @@ TEST(short_polling_when_long_polling_off) {
   p.sub = "*";
   p.offset = 1;
   p.suspend = 10000;
-  t0 = bt_now_ms();
+  t0 = tern_fixture_now_ms();
   ASSERT_OK(pthread_create(&th, NULL, poll_thread, &p));
   pthread_join(th, NULL);
   bt_close(&c2);
   ASSERT_EQ(p.code, TERN_RESP_PULL_NOT_FOUND);
   fprintf(stderr, "  short poll answered after %.1f ms\n", p.t_done - t0);
   ASSERT(p.t_done - t0 >= 240 && p.t_done - t0 < 2000);
-  ASSERT_EQ(bt_broker_stop(&b2, 0), 0);
+  ASSERT_EQ(tern_fixture_stop(&b2, 0), 0);
 }
 
 TEST(suspended_pull_answered_at_shutdown) {
@@ -328,12 +328,12 @@ TEST(suspended_pull_answered_at_shutdown) {
   p.suspend = 20000;
   ASSERT_OK(pthread_create(&th, NULL, poll_thread, &p));
   usleep(300000);
-  t0 = bt_now_ms();
+  t0 = tern_fixture_now_ms();
   bt_close(&C);
   up = false;
-  ASSERT_EQ(bt_broker_stop(&B, 0), 0);
+  ASSERT_EQ(tern_fixture_stop(&B, 0), 0);
   pthread_join(th, NULL);
   ASSERT_EQ(p.code, TERN_RESP_PULL_NOT_FOUND);
-  fprintf(stderr, "  shutdown with a suspended pull took %.1f ms\n", bt_now_ms() - t0);
+  fprintf(stderr, "  shutdown with a suspended pull took %.1f ms\n", tern_fixture_now_ms() - t0);
   ASSERT(p.t_done - t0 < 3000);
 }

@@ -28,8 +28,8 @@ static int route(int ns_port, const char *topic, tern_body_topic_route_data_t *r
 }
 
 TEST(registration_routes_and_unregister) {
-  ns_proc_t ns;
-  bt_broker_t b;
+  tern_fixture_proc_t ns;
+  tern_fixture_proc_t b;
   bt_client_t c;
   tern_arena_t a;
   tern_body_topic_route_data_t rd;
@@ -37,10 +37,10 @@ TEST(registration_routes_and_unregister) {
   char want[64];
   int rc = -1;
   long rss;
-  ASSERT_OK(ns_proc_start(&ns, NULL));
-  ASSERT_OK(bt_broker_start(&b, NULL, ns.port, "brokerName=broker-t\nbrokerClusterName=ClusterT"));
+  ASSERT_OK(tern_fixture_namesrv_start(&ns, NULL, NULL));
+  ASSERT_OK(tern_fixture_broker_start(&b, NULL, ns.port, "brokerName=broker-t\nbrokerClusterName=ClusterT"));
   fprintf(stderr, "  broker boot (incl. first registration) %.1f ms\n", b.start_ms);
-  rss = bt_rss_kb(b.pid);
+  rss = tern_fixture_rss_kb(b.pid);
   fprintf(stderr, "  broker idle RSS %ld KiB\n", rss);
   tern_arena_init(&a, 0, NULL, 0);
   snprintf(want, sizeof want, "127.0.0.1:%d", b.port);
@@ -69,10 +69,10 @@ TEST(registration_routes_and_unregister) {
   ASSERT_EQ(rd.queue_datas.v[0].perm, 6);
   bt_close(&c);
   /* clean shutdown unregisters */
-  ASSERT_EQ(bt_broker_stop(&b, 0), 0);
+  ASSERT_EQ(tern_fixture_stop(&b, 0), 0);
   ASSERT_EQ(route(ns.port, "TBW102", &rd, &a), TERN_RESP_TOPIC_NOT_EXIST);
   tern_arena_free(&a);
-  ns_proc_stop(&ns, 0);
+  tern_fixture_stop(&ns, 0);
 }
 
 typedef struct sender {
@@ -84,19 +84,19 @@ static void *send_thread(void *arg) {
   sender_t *s = arg;
   bt_client_t c;
   tern_cmd_t r;
-  double t0 = bt_now_ms();
+  double t0 = tern_fixture_now_ms();
   if (bt_open(&c, s->port)) return NULL;
   for (int i = 0; i < s->n; i++)
     if (bt_send(&c, TERN_REQ_SEND_MESSAGE_V2, "TopicSync", 0, TERN_STR("durable"), TERN_STR_NULL, false, &r) == 0 &&
         r.code == 0 && tern_cmd_ext_get(&r, "msgId"))
       s->ok++;
-  s->ms = bt_now_ms() - t0;
+  s->ms = tern_fixture_now_ms() - t0;
   bt_close(&c);
   return NULL;
 }
 
 TEST(sync_flush_round_trip) {
-  bt_broker_t b;
+  tern_fixture_proc_t b;
   bt_client_t c;
   tern_cmd_t r;
   tern_buf_t batch;
@@ -104,7 +104,7 @@ TEST(sync_flush_round_trip) {
   sender_t s[4];
   int total = 0;
   int64_t off = 0;
-  ASSERT_OK(bt_broker_start(&b, NULL, 0, "flushDiskType=SYNC_FLUSH"));
+  ASSERT_OK(tern_fixture_broker_start(&b, NULL, 0, "flushDiskType=SYNC_FLUSH"));
   ASSERT_OK(bt_open(&c, b.port));
   for (int i = 0; i < 4; i++) {
     s[i] = (sender_t){b.port, 25, 0, 0};
@@ -136,7 +136,7 @@ TEST(sync_flush_round_trip) {
   }
   ASSERT_EQ(total, 102);
   bt_close(&c);
-  ASSERT_EQ(bt_broker_stop(&b, 0), 0);
+  ASSERT_EQ(tern_fixture_stop(&b, 0), 0);
 }
 
 /* 50 pipelined sends in one write to a SYNC_FLUSH broker allowed 1 parked
@@ -144,13 +144,13 @@ TEST(sync_flush_round_trip) {
  * pass and are refused with SYSTEM_BUSY instead of queueing; only the
  * accepted ones are stored. */
 TEST(sync_flush_overload_answers_system_busy) {
-  bt_broker_t b;
+  tern_fixture_proc_t b;
   bt_client_t c;
   tern_buf_t out, in;
   tern_cmd_t r;
   int fd, ok = 0, busy = 0, other = 0, got = 0, stored = 0;
   int64_t off = 0;
-  ASSERT_OK(bt_broker_start(&b, NULL, 0, "flushDiskType=SYNC_FLUSH\nmaxParkedSendReplies=1"));
+  ASSERT_OK(tern_fixture_broker_start(&b, NULL, 0, "flushDiskType=SYNC_FLUSH\nmaxParkedSendReplies=1"));
   ASSERT_OK(bt_open(&c, b.port));
   ASSERT_OK(bt_send(&c, TERN_REQ_SEND_MESSAGE_V2, "TopicBusy", 0, TERN_STR("first"), TERN_STR_NULL, false, &r));
   ASSERT_EQ(r.code, 0);
@@ -172,7 +172,7 @@ TEST(sync_flush_overload_answers_system_busy) {
     ASSERT_OK(tern_cmd_encode(&req, &out));
     tern_arena_free(&a);
   }
-  fd = ns_connect(b.port);
+  fd = tern_fixture_connect(b.port);
   ASSERT(fd >= 0);
   ASSERT_EQ(write(fd, out.p, out.len), (ssize_t)out.len);
   tern_buf_free(&out);
@@ -223,5 +223,5 @@ TEST(sync_flush_overload_answers_system_busy) {
   }
   ASSERT_EQ(stored, 1 + ok); /* "first" + the accepted ones: nothing refused was stored */
   bt_close(&c);
-  ASSERT_EQ(bt_broker_stop(&b, 0), 0);
+  ASSERT_EQ(tern_fixture_stop(&b, 0), 0);
 }

@@ -8,19 +8,19 @@
 #include "bt.h"
 #include "tern_test.h"
 
-static bt_broker_t B;
+static tern_fixture_proc_t B;
 static bt_client_t C;
 static bool up;
 
 static void setup(void) {
   if (up) return;
-  if (bt_broker_start(&B, NULL, 0, "maxMessageSize=65536") == 0 && bt_open(&C, B.port) == 0) up = true;
+  if (tern_fixture_broker_start(&B, NULL, 0, "maxMessageSize=65536") == 0 && bt_open(&C, B.port) == 0) up = true;
 }
 
 __attribute__((destructor)) static void teardown(void) {
   if (!up) return;
   bt_close(&C);
-  bt_broker_stop(&B, 0);
+  tern_fixture_stop(&B, 0);
 }
 
 /* Registered last: SIGTERM must end the broker with exit 0 (no sanitizer report, no hang). */
@@ -28,7 +28,7 @@ static void stop_clean(void) {
   ASSERT(up);
   bt_close(&C);
   up = false;
-  ASSERT_EQ(bt_broker_stop(&B, 0), 0);
+  ASSERT_EQ(tern_fixture_stop(&B, 0), 0);
 }
 
 #define P(k, v) k "\x01" v "\x02"

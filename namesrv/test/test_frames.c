@@ -9,16 +9,16 @@
 #include <unistd.h>
 
 #include "gen/codes.h"
-#include "ns_proc.h"
+#include "proc_fixture.h"
 #include "ns_wire.h"
 #include "tern_test.h"
 
-static ns_proc_t g_srv;
+static tern_fixture_proc_t g_srv;
 static int g_started;
 
 static int server(void) {
   if (!g_started) {
-    if (ns_proc_start(&g_srv, NULL) != 0) return -1;
+    if (tern_fixture_namesrv_start(&g_srv, NULL, NULL) != 0) return -1;
     g_started = 1;
   }
   return g_srv.port;
@@ -54,7 +54,7 @@ TEST(split_at_every_byte) {
   tern_buf_t b;
   int port = server(), fd;
   ASSERT(port > 0);
-  fd = ns_connect(port);
+  fd = tern_fixture_connect(port);
   ASSERT(fd >= 0);
   tern_buf_init(&b, 0);
   route_req(&b, 1);
@@ -75,7 +75,7 @@ TEST(thousand_frames_in_one_write) {
   tern_buf_t b;
   int port = server(), fd;
   ASSERT(port > 0);
-  fd = ns_connect(port);
+  fd = tern_fixture_connect(port);
   ASSERT(fd >= 0);
   tern_buf_init(&b, 0);
   for (int i = 0; i < 1000; i++) route_req(&b, 1000 + i);
@@ -89,7 +89,7 @@ TEST(thousand_frames_in_one_write) {
 /* Sends bytes on a fresh connection; the server must close it (or answer
  * something well-formed and keep going), and the bystander must still work. */
 static int abuse(int port, int bystander, const void *p, size_t n, int32_t *opaque) {
-  int fd = ns_connect(port), closed;
+  int fd = tern_fixture_connect(port), closed;
   if (fd < 0) return -1;
   if (ns_wire_send_all(fd, p, n) != 0) {
     close(fd);
@@ -118,7 +118,7 @@ TEST(garbage_oversize_and_bad_headers_close_only_that_connection) {
   int32_t opaque = 5000;
   uint8_t m[96];
   ASSERT(port > 0);
-  by = ns_connect(port);
+  by = tern_fixture_connect(port);
   ASSERT(by >= 0);
 
   /* Oversize: 2 GiB length field; and just over the 16 MiB default. */
@@ -173,7 +173,7 @@ TEST(garbage_oversize_and_bad_headers_close_only_that_connection) {
     ASSERT_OK(abuse(port, by, junk, sizeof junk, &opaque));
   }
   close(by);
-  ASSERT(ns_proc_alive(&g_srv));
+  ASSERT(tern_fixture_alive(&g_srv));
 }
 
 /* Clients that vanish with replies still to be written (the write hits a
@@ -185,7 +185,7 @@ TEST(clients_vanishing_mid_reply) {
   tern_buf_init(&b, 0);
   for (int i = 0; i < 40000; i++) route_req(&b, i); /* replies overflow the socket buffers */
   for (int round = 0; round < 3; round++) {
-    int fd = ns_connect(port);
+    int fd = tern_fixture_connect(port);
     struct linger lg = {1, 0}; /* close with RST */
     ASSERT(fd >= 0);
     ASSERT_OK(ns_wire_send_all(fd, b.p, b.len));
@@ -195,7 +195,7 @@ TEST(clients_vanishing_mid_reply) {
   }
   tern_buf_free(&b);
   usleep(50000);
-  ASSERT(ns_proc_alive(&g_srv));
+  ASSERT(tern_fixture_alive(&g_srv));
 }
 
 /* Well-formed frames with hostile content: every name-server code with
@@ -220,7 +220,7 @@ TEST(random_requests_always_answered) {
   tern_buf_t in, out;
   tern_arena_t a;
   ASSERT(port > 0);
-  fd = ns_connect(port);
+  fd = tern_fixture_connect(port);
   ASSERT(fd >= 0);
   tern_buf_init(&in, 0);
   tern_buf_init(&out, 0);
@@ -266,7 +266,7 @@ TEST(random_requests_always_answered) {
   tern_buf_free(&in);
   tern_buf_free(&out);
   close(fd);
-  ASSERT(ns_proc_alive(&g_srv));
+  ASSERT(tern_fixture_alive(&g_srv));
 }
 
 /* Declared last, so it runs last: one more request, then SIGTERM must end
@@ -274,7 +274,7 @@ TEST(random_requests_always_answered) {
 TEST(zz_server_survived_and_stops_cleanly) {
   int port = server(), fd;
   ASSERT(port > 0);
-  fd = ns_connect(port);
+  fd = tern_fixture_connect(port);
   ASSERT(fd >= 0);
   {
     tern_buf_t b;
@@ -285,6 +285,6 @@ TEST(zz_server_survived_and_stops_cleanly) {
   }
   ASSERT_OK(expect_reply(fd, 77));
   close(fd);
-  ASSERT_EQ(ns_proc_stop(&g_srv, 0), 0);
+  ASSERT_EQ(tern_fixture_stop(&g_srv, 0), 0);
   g_started = 0;
 }

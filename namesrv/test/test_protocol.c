@@ -14,18 +14,18 @@
 #include "gen/bodies.h"
 #include "gen/codes.h"
 #include "gen/headers.h"
-#include "ns_proc.h"
+#include "proc_fixture.h"
 #include "ns_wire.h"
 #include "runtime/pool.h"
 #include "tern_test.h"
 
-static ns_proc_t g_srv;
+static tern_fixture_proc_t g_srv;
 static tern_sync_client_t *g_cli;
 static tern_arena_t g_a;
 
-static int addr_of(const ns_proc_t *p, char *out, size_t n) { return snprintf(out, n, "127.0.0.1:%d", p->port); }
+static int addr_of(const tern_fixture_proc_t *p, char *out, size_t n) { return snprintf(out, n, "127.0.0.1:%d", p->port); }
 
-static tern_sync_client_t *open_client(const ns_proc_t *p) {
+static tern_sync_client_t *open_client(const tern_fixture_proc_t *p) {
   char addr[64];
   tern_sync_client_t *sc = calloc(1, sizeof *sc);
   addr_of(p, addr, sizeof addr);
@@ -45,7 +45,7 @@ static void close_client(tern_sync_client_t *sc) {
 static int setup(void) {
   if (g_cli) return 0;
   tern_arena_init(&g_a, 0, NULL, 0);
-  if (ns_proc_start(&g_srv, NULL) != 0) return -1;
+  if (tern_fixture_namesrv_start(&g_srv, NULL, NULL) != 0) return -1;
   g_cli = open_client(&g_srv);
   return g_cli ? 0 : -1;
 }
@@ -497,7 +497,7 @@ TEST(connection_close_removes_its_brokers) {
  * the server; one that keeps registering stays. The quiet broker registers
  * over a raw socket so the test can see the server close it. */
 TEST(expiry_with_short_timeouts) {
-  ns_proc_t p;
+  tern_fixture_proc_t p;
   tern_sync_client_t *busy;
   tern_cmd_t resp, req;
   tern_hdr_register_broker_request_t h;
@@ -506,10 +506,10 @@ TEST(expiry_with_short_timeouts) {
   tern_buf_t body, in;
   int fd;
   ASSERT_OK(setup());
-  ASSERT_OK(ns_proc_start(&p, "scanNotActiveBrokerInterval=100\n"));
+  ASSERT_OK(tern_fixture_namesrv_start(&p, NULL, "scanNotActiveBrokerInterval=100\n"));
   busy = open_client(&p);
   ASSERT(busy != NULL);
-  fd = ns_connect(p.port);
+  fd = tern_fixture_connect(p.port);
   ASSERT(fd >= 0);
   memset(&h, 0, sizeof h);
   h.cluster_name = TERN_STR("c");
@@ -547,7 +547,7 @@ TEST(expiry_with_short_timeouts) {
   ASSERT_EQ(ns_wire_wait_closed(fd, 2000), 1); /* the server closed the expired broker's connection */
   close(fd);
   close_client(busy);
-  ASSERT_EQ(ns_proc_stop(&p, 0), 0);
+  ASSERT_EQ(tern_fixture_stop(&p, 0), 0);
 }
 
 static int config_update(const char *props, tern_cmd_t *resp) {
@@ -700,7 +700,7 @@ TEST(reply_wire_form) {
   tern_cmd_t req, resp;
   tern_buf_t in;
   ASSERT_OK(setup());
-  fd = ns_connect(g_srv.port);
+  fd = tern_fixture_connect(g_srv.port);
   ASSERT(fd >= 0);
   tern_buf_init(&in, 0);
   ns_wire_request(&req, TERN_REQ_WIPE_WRITE_PERM_OF_BROKER, 41);
@@ -781,6 +781,6 @@ TEST(route_body_exact_bytes) {
 TEST(zz_teardown) {
   close_client(g_cli);
   g_cli = NULL;
-  ASSERT_EQ(ns_proc_stop(&g_srv, 0), 0);
+  ASSERT_EQ(tern_fixture_stop(&g_srv, 0), 0);
   tern_arena_free(&g_a);
 }

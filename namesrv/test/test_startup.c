@@ -8,37 +8,14 @@
 #include <unistd.h>
 
 #include "gen/codes.h"
-#include "ns_proc.h"
+#include "proc_fixture.h"
 #include "ns_wire.h"
 #include "tern_test.h"
 
 /* Runs mqnamesrv with args to completion; returns its exit status and the
  * first part of its combined output in out. */
 static int run_to_exit(const char *const *args, char *out, size_t cap) {
-  int pipefd[2], st;
-  size_t got = 0;
-  pid_t pid;
-  if (pipe(pipefd) != 0) return -1;
-  pid = fork();
-  if (pid == 0) {
-    dup2(pipefd[1], STDOUT_FILENO);
-    dup2(pipefd[1], STDERR_FILENO);
-    close(pipefd[0]);
-    close(pipefd[1]);
-    execv(ns_proc_binary(), (char *const *)args);
-    _exit(127);
-  }
-  close(pipefd[1]);
-  for (;;) {
-    ssize_t r = read(pipefd[0], out + got, cap - 1 - got);
-    if (r <= 0) break;
-    got += (size_t)r;
-    if (got == cap - 1) break;
-  }
-  out[got] = '\0';
-  close(pipefd[0]);
-  if (waitpid(pid, &st, 0) != pid) return -1;
-  return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+  return tern_fixture_run(tern_fixture_binary(TERN_FIXTURE_NAMESRV), args, out, cap);
 }
 
 static int kv(int fd, int32_t code, int32_t opaque, const char *val, tern_cmd_t *resp, tern_buf_t *in,
@@ -53,7 +30,7 @@ static int kv(int fd, int32_t code, int32_t opaque, const char *val, tern_cmd_t 
 }
 
 TEST(kv_survives_restart) {
-  ns_proc_t p;
+  tern_fixture_proc_t p;
   char dir[128];
   tern_cmd_t resp;
   tern_buf_t in;
@@ -62,17 +39,17 @@ TEST(kv_survives_restart) {
   int fd;
   tern_buf_init(&in, 0);
   tern_arena_init(&a, 0, NULL, 0);
-  ASSERT_OK(ns_proc_start(&p, NULL));
+  ASSERT_OK(tern_fixture_namesrv_start(&p, NULL, NULL));
   snprintf(dir, sizeof dir, "%s", p.dir);
-  fd = ns_connect(p.port);
+  fd = tern_fixture_connect(p.port);
   ASSERT(fd >= 0);
   ASSERT_OK(kv(fd, TERN_REQ_PUT_KV_CONFIG, 1, "kept", &resp, &in, &a));
   ASSERT_EQ(resp.code, TERN_RESP_SUCCESS);
   close(fd);
-  ASSERT_EQ(ns_proc_stop(&p, 1), 0);
+  ASSERT_EQ(tern_fixture_stop(&p, 1), 0);
 
-  ASSERT_OK(ns_proc_start_in(&p, dir, NULL));
-  fd = ns_connect(p.port);
+  ASSERT_OK(tern_fixture_namesrv_start(&p, dir, NULL));
+  fd = tern_fixture_connect(p.port);
   ASSERT(fd >= 0);
   ASSERT_OK(kv(fd, TERN_REQ_GET_KV_CONFIG, 2, NULL, &resp, &in, &a));
   ASSERT_EQ(resp.code, TERN_RESP_SUCCESS);
@@ -80,7 +57,7 @@ TEST(kv_survives_restart) {
   ASSERT(v != NULL);
   ASSERT_STR(*v, "kept");
   close(fd);
-  ASSERT_EQ(ns_proc_stop(&p, 0), 0);
+  ASSERT_EQ(tern_fixture_stop(&p, 0), 0);
   tern_buf_free(&in);
   tern_arena_free(&a);
 }
@@ -107,11 +84,11 @@ TEST(corrupt_kv_file_stops_startup) {
 }
 
 TEST(port_in_use_stops_startup) {
-  ns_proc_t p;
+  tern_fixture_proc_t p;
   char conf[256], out[2048];
   const char *args[] = {"mqnamesrv", "-c", conf, NULL};
   FILE *f;
-  ASSERT_OK(ns_proc_start(&p, NULL));
+  ASSERT_OK(tern_fixture_namesrv_start(&p, NULL, NULL));
   snprintf(conf, sizeof conf, "%s/second.conf", p.dir);
   f = fopen(conf, "w");
   ASSERT(f != NULL);
@@ -119,8 +96,8 @@ TEST(port_in_use_stops_startup) {
   fclose(f);
   ASSERT_EQ(run_to_exit(args, out, sizeof out), 1);
   ASSERT(strstr(out, "cannot listen") != NULL);
-  ASSERT(ns_proc_alive(&p));
-  ASSERT_EQ(ns_proc_stop(&p, 0), 0);
+  ASSERT(tern_fixture_alive(&p));
+  ASSERT_EQ(tern_fixture_stop(&p, 0), 0);
 }
 
 TEST(print_config_and_exit) {
