@@ -45,7 +45,7 @@ for s in $SC; do
     async)   $TB producer -n $NS -t TernBench -s 1024 -w 4 -y -m ${WINDOW:-4000} -d 10 | tail -4 ;;
     sync1)   $TB producer -n $NS -t TernBench -s 1024 -w 1 -d 8 | tail -3 ;;
     sync64)  $TB producer -n $NS -t TernBench -s 1024 -w 64 -d 8 | tail -3 ;;
-    p99half) $TB producer -n $NS -t TernBench -s 1024 -w 4 -y -r ${RATE:-50000} -d 10 | tail -3 ;;
+    p99half) $TB producer -n $NS -t TernBench -s 1024 -w 4 -y -r ${RATE:-50000} -d 10 | tail -${TAILN:-3} ;;
     drain)   $TB producer -n $NS -t DrainTopic -s 1024 -w 4 -y -m 4000 -q 1000000 | tail -3
              $TB consumer -n $NS -t DrainTopic -g drain_group -w 8 -f -q 1000000 -d 120 | tail -4 ;;
   esac
