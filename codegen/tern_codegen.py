@@ -49,11 +49,11 @@ class Output:
 
     def ragel(self, rl_path, name, module, flags=("-G2",)):
         """Runs Ragel on a spec/grammar file (repo-relative) and records its C output."""
-        text = run_tool(["ragel", *flags, "-o", "{out}", rl_path])
+        text = run_tool(["ragel", *flags, "-o", "{out}", rl_path], name)
         self.write(name, text, module, [rl_path])
 
     def re2c(self, re_path, name, module, flags=()):
-        text = run_tool(["re2c", "--no-generation-date", "--no-version", "-W", *flags, "-o", "{out}", re_path])
+        text = run_tool(["re2c", "--no-generation-date", "--no-version", "-W", *flags, "-o", "{out}", re_path], name)
         self.write(name, text, module, [re_path])
 
 
@@ -67,8 +67,9 @@ def banner_for(name, module, sources):
     return ""
 
 
-def run_tool(argv):
-    """Runs a tool from the repo root writing to a temp file; returns the output text."""
+def run_tool(argv, name):
+    """Runs a tool from the repo root writing to a temp file; returns the output
+    text, with the temp path in #line directives replaced by gen/<name>."""
     fd, tmp = tempfile.mkstemp(suffix=".c")
     os.close(fd)
     try:
@@ -79,7 +80,7 @@ def run_tool(argv):
         with open(tmp, encoding="utf-8") as f:
             text = f.read()
         # Tools embed the output path in #line directives; make them stable.
-        return text.replace(tmp, "gen/" + os.path.basename(argv[-1]))
+        return text.replace(tmp, GEN_DIR + "/" + name)
     finally:
         os.unlink(tmp)
 

@@ -97,7 +97,7 @@ int tern_props_next(tern_props_lexer_t *lx, tern_buf_t *scratch, tern_props_entr
   for (;;) {
     tok = YYCURSOR;
     
-#line 100 "gen/config.re"
+#line 100 "gen/config.re.c"
 {
 	uint8_t yych;
 	yych = *YYCURSOR;
@@ -117,7 +117,7 @@ yy1:
 	++YYCURSOR;
 #line 117 "spec/grammar/config.re"
 	{ YYCURSOR = tok; break; }
-#line 120 "gen/config.re"
+#line 120 "gen/config.re.c"
 yy2:
 	yych = *++YYCURSOR;
 	switch (yych) {
@@ -129,13 +129,13 @@ yy2:
 yy3:
 #line 113 "spec/grammar/config.re"
 	{ continue; }
-#line 132 "gen/config.re"
+#line 132 "gen/config.re.c"
 yy4:
 	++YYCURSOR;
 yy5:
 #line 114 "spec/grammar/config.re"
 	{ lx->line++; continue; }
-#line 138 "gen/config.re"
+#line 138 "gen/config.re.c"
 yy6:
 	yych = *++YYCURSOR;
 	switch (yych) {
@@ -154,11 +154,11 @@ yy7:
 yy8:
 #line 115 "spec/grammar/config.re"
 	{ continue; }
-#line 157 "gen/config.re"
+#line 157 "gen/config.re.c"
 yy9:
 #line 116 "spec/grammar/config.re"
 	{ lx->cur = YYCURSOR; return 0; }
-#line 161 "gen/config.re"
+#line 161 "gen/config.re.c"
 }
 #line 118 "spec/grammar/config.re"
 
@@ -169,7 +169,7 @@ yy9:
   for (;;) {
     tok = YYCURSOR;
     
-#line 172 "gen/config.re"
+#line 172 "gen/config.re.c"
 {
 	uint8_t yych;
 	unsigned int yyaccept = 0;
@@ -205,7 +205,7 @@ yy11:
 yy12:
 #line 128 "spec/grammar/config.re"
 	{ put(&d, tok, (size_t)(YYCURSOR - tok)); continue; }
-#line 208 "gen/config.re"
+#line 208 "gen/config.re.c"
 yy13:
 	yyaccept = 0;
 	yych = *(YYMARKER = ++YYCURSOR);
@@ -220,13 +220,13 @@ yy13:
 yy14:
 #line 130 "spec/grammar/config.re"
 	{ flush_hi(&d); key_len = scratch->len; goto sep1; }
-#line 223 "gen/config.re"
+#line 223 "gen/config.re.c"
 yy15:
 	++YYCURSOR;
 yy16:
 #line 131 "spec/grammar/config.re"
 	{ flush_hi(&d); key_len = scratch->len; lx->line++; goto done; }
-#line 229 "gen/config.re"
+#line 229 "gen/config.re.c"
 yy17:
 	yych = *++YYCURSOR;
 	switch (yych) {
@@ -237,7 +237,7 @@ yy18:
 	++YYCURSOR;
 #line 129 "spec/grammar/config.re"
 	{ flush_hi(&d); key_len = scratch->len; goto sep2; }
-#line 240 "gen/config.re"
+#line 240 "gen/config.re.c"
 yy19:
 	yych = *++YYCURSOR;
 	switch (yych) {
@@ -255,7 +255,7 @@ yy19:
 yy20:
 #line 98 "spec/grammar/config.re"
 	{ continue; }
-#line 258 "gen/config.re"
+#line 258 "gen/config.re.c"
 yy21:
 	yych = *++YYCURSOR;
 	switch (yych) {
@@ -277,7 +277,7 @@ yy23:
 	++YYCURSOR;
 #line 97 "spec/grammar/config.re"
 	{ put_byte(&d, tok[1]); continue; }
-#line 280 "gen/config.re"
+#line 280 "gen/config.re.c"
 yy24:
 	yych = *++YYCURSOR;
 yy25:
@@ -290,7 +290,7 @@ yy25:
 yy26:
 #line 96 "spec/grammar/config.re"
 	{ lx->line++; continue; }
-#line 293 "gen/config.re"
+#line 293 "gen/config.re.c"
 yy27:
 	yych = *++YYCURSOR;
 	switch (yych) {
@@ -302,22 +302,22 @@ yy28:
 	++YYCURSOR;
 #line 95 "spec/grammar/config.re"
 	{ put_byte(&d, '\f'); continue; }
-#line 305 "gen/config.re"
+#line 305 "gen/config.re.c"
 yy29:
 	++YYCURSOR;
 #line 93 "spec/grammar/config.re"
 	{ put_byte(&d, '\n'); continue; }
-#line 310 "gen/config.re"
+#line 310 "gen/config.re.c"
 yy30:
 	++YYCURSOR;
 #line 94 "spec/grammar/config.re"
 	{ put_byte(&d, '\r'); continue; }
-#line 315 "gen/config.re"
+#line 315 "gen/config.re.c"
 yy31:
 	++YYCURSOR;
 #line 92 "spec/grammar/config.re"
 	{ put_byte(&d, '\t'); continue; }
-#line 320 "gen/config.re"
+#line 320 "gen/config.re.c"
 yy32:
 	yyaccept = 1;
 	yych = *(YYMARKER = ++YYCURSOR);
@@ -349,7 +349,7 @@ yy32:
 yy33:
 #line 91 "spec/grammar/config.re"
 	{ return tern_fail(err, TERN_EPROTO, "malformed \\uxxxx encoding", NULL, lx->line); }
-#line 352 "gen/config.re"
+#line 352 "gen/config.re.c"
 yy34:
 	yych = *++YYCURSOR;
 	switch (yych) {
@@ -435,11 +435,11 @@ yy37:
 	++YYCURSOR;
 #line 90 "spec/grammar/config.re"
 	{ put_u(&d, tok + 2); continue; }
-#line 438 "gen/config.re"
+#line 438 "gen/config.re.c"
 yy38:
 #line 132 "spec/grammar/config.re"
 	{ flush_hi(&d); key_len = scratch->len; goto done; }
-#line 442 "gen/config.re"
+#line 442 "gen/config.re.c"
 }
 #line 133 "spec/grammar/config.re"
 
@@ -449,7 +449,7 @@ sep1: /* after a blank: more blanks, then at most one '=' or ':' */
   for (;;) {
     tok = YYCURSOR;
     
-#line 452 "gen/config.re"
+#line 452 "gen/config.re.c"
 {
 	uint8_t yych;
 	yych = *YYCURSOR;
@@ -471,7 +471,7 @@ yy40:
 yy41:
 #line 146 "spec/grammar/config.re"
 	{ YYCURSOR = tok; goto value; }
-#line 474 "gen/config.re"
+#line 474 "gen/config.re.c"
 yy42:
 	yych = *++YYCURSOR;
 	switch (yych) {
@@ -483,13 +483,13 @@ yy42:
 yy43:
 #line 141 "spec/grammar/config.re"
 	{ continue; }
-#line 486 "gen/config.re"
+#line 486 "gen/config.re.c"
 yy44:
 	++YYCURSOR;
 yy45:
 #line 144 "spec/grammar/config.re"
 	{ lx->line++; goto done; }
-#line 492 "gen/config.re"
+#line 492 "gen/config.re.c"
 yy46:
 	yych = *++YYCURSOR;
 	switch (yych) {
@@ -500,7 +500,7 @@ yy47:
 	++YYCURSOR;
 #line 143 "spec/grammar/config.re"
 	{ goto sep2; }
-#line 503 "gen/config.re"
+#line 503 "gen/config.re.c"
 yy48:
 	yych = *++YYCURSOR;
 	switch (yych) {
@@ -520,7 +520,7 @@ yy50:
 yy51:
 #line 142 "spec/grammar/config.re"
 	{ lx->line++; continue; }
-#line 523 "gen/config.re"
+#line 523 "gen/config.re.c"
 yy52:
 	yych = *++YYCURSOR;
 	switch (yych) {
@@ -531,7 +531,7 @@ yy52:
 yy53:
 #line 145 "spec/grammar/config.re"
 	{ goto done; }
-#line 534 "gen/config.re"
+#line 534 "gen/config.re.c"
 }
 #line 147 "spec/grammar/config.re"
 
@@ -541,7 +541,7 @@ sep2: /* after the separator: blanks before the value are dropped */
   for (;;) {
     tok = YYCURSOR;
     
-#line 544 "gen/config.re"
+#line 544 "gen/config.re.c"
 {
 	uint8_t yych;
 	yych = *YYCURSOR;
@@ -561,7 +561,7 @@ yy55:
 yy56:
 #line 159 "spec/grammar/config.re"
 	{ YYCURSOR = tok; goto value; }
-#line 564 "gen/config.re"
+#line 564 "gen/config.re.c"
 yy57:
 	yych = *++YYCURSOR;
 	switch (yych) {
@@ -573,13 +573,13 @@ yy57:
 yy58:
 #line 155 "spec/grammar/config.re"
 	{ continue; }
-#line 576 "gen/config.re"
+#line 576 "gen/config.re.c"
 yy59:
 	++YYCURSOR;
 yy60:
 #line 157 "spec/grammar/config.re"
 	{ lx->line++; goto done; }
-#line 582 "gen/config.re"
+#line 582 "gen/config.re.c"
 yy61:
 	yych = *++YYCURSOR;
 	switch (yych) {
@@ -605,7 +605,7 @@ yy64:
 yy65:
 #line 156 "spec/grammar/config.re"
 	{ lx->line++; continue; }
-#line 608 "gen/config.re"
+#line 608 "gen/config.re.c"
 yy66:
 	yych = *++YYCURSOR;
 	switch (yych) {
@@ -616,7 +616,7 @@ yy66:
 yy67:
 #line 158 "spec/grammar/config.re"
 	{ goto done; }
-#line 619 "gen/config.re"
+#line 619 "gen/config.re.c"
 }
 #line 160 "spec/grammar/config.re"
 
@@ -626,7 +626,7 @@ value:
   for (;;) {
     tok = YYCURSOR;
     
-#line 629 "gen/config.re"
+#line 629 "gen/config.re.c"
 {
 	uint8_t yych;
 	yych = *YYCURSOR;
@@ -651,13 +651,13 @@ yy69:
 yy70:
 #line 169 "spec/grammar/config.re"
 	{ put(&d, tok, (size_t)(YYCURSOR - tok)); continue; }
-#line 654 "gen/config.re"
+#line 654 "gen/config.re.c"
 yy71:
 	++YYCURSOR;
 yy72:
 #line 170 "spec/grammar/config.re"
 	{ lx->line++; goto done; }
-#line 660 "gen/config.re"
+#line 660 "gen/config.re.c"
 yy73:
 	yych = *++YYCURSOR;
 	switch (yych) {
@@ -681,12 +681,12 @@ yy74:
 yy75:
 #line 98 "spec/grammar/config.re"
 	{ continue; }
-#line 684 "gen/config.re"
+#line 684 "gen/config.re.c"
 yy76:
 	++YYCURSOR;
 #line 97 "spec/grammar/config.re"
 	{ put_byte(&d, tok[1]); continue; }
-#line 689 "gen/config.re"
+#line 689 "gen/config.re.c"
 yy77:
 	yych = *++YYCURSOR;
 yy78:
@@ -699,7 +699,7 @@ yy78:
 yy79:
 #line 96 "spec/grammar/config.re"
 	{ lx->line++; continue; }
-#line 702 "gen/config.re"
+#line 702 "gen/config.re.c"
 yy80:
 	yych = *++YYCURSOR;
 	switch (yych) {
@@ -711,22 +711,22 @@ yy81:
 	++YYCURSOR;
 #line 95 "spec/grammar/config.re"
 	{ put_byte(&d, '\f'); continue; }
-#line 714 "gen/config.re"
+#line 714 "gen/config.re.c"
 yy82:
 	++YYCURSOR;
 #line 93 "spec/grammar/config.re"
 	{ put_byte(&d, '\n'); continue; }
-#line 719 "gen/config.re"
+#line 719 "gen/config.re.c"
 yy83:
 	++YYCURSOR;
 #line 94 "spec/grammar/config.re"
 	{ put_byte(&d, '\r'); continue; }
-#line 724 "gen/config.re"
+#line 724 "gen/config.re.c"
 yy84:
 	++YYCURSOR;
 #line 92 "spec/grammar/config.re"
 	{ put_byte(&d, '\t'); continue; }
-#line 729 "gen/config.re"
+#line 729 "gen/config.re.c"
 yy85:
 	yych = *(YYMARKER = ++YYCURSOR);
 	switch (yych) {
@@ -757,7 +757,7 @@ yy85:
 yy86:
 #line 91 "spec/grammar/config.re"
 	{ return tern_fail(err, TERN_EPROTO, "malformed \\uxxxx encoding", NULL, lx->line); }
-#line 760 "gen/config.re"
+#line 760 "gen/config.re.c"
 yy87:
 	yych = *++YYCURSOR;
 	switch (yych) {
@@ -846,11 +846,11 @@ yy91:
 	++YYCURSOR;
 #line 90 "spec/grammar/config.re"
 	{ put_u(&d, tok + 2); continue; }
-#line 849 "gen/config.re"
+#line 849 "gen/config.re.c"
 yy92:
 #line 171 "spec/grammar/config.re"
 	{ goto done; }
-#line 853 "gen/config.re"
+#line 853 "gen/config.re.c"
 }
 #line 172 "spec/grammar/config.re"
 

@@ -16,7 +16,7 @@
 
 
 
-#line 14 "gen/frame.rl"
+#line 14 "gen/frame.rl.c"
 static const int tern_frame_start = 1;
 static const int tern_frame_first_final = 9;
 static const int tern_frame_error = 0;
@@ -32,7 +32,7 @@ static void frame_reset(tern_frame_parser_t *st) {
   st->header_len = 0;
   st->serialize_type = 0;
   
-#line 26 "gen/frame.rl"
+#line 26 "gen/frame.rl.c"
 	{
 	 st->cs = tern_frame_start;
 	}
@@ -58,7 +58,7 @@ int tern_frame_next(tern_frame_parser_t *st, const uint8_t *buf, size_t len, ter
     if (end <= st->seen) return 0;
     const uint8_t *p = buf + st->seen, *pe = buf + end;
     
-#line 48 "gen/frame.rl"
+#line 48 "gen/frame.rl.c"
 	{
 	if ( p == pe )
 		goto _test_eof;
@@ -74,7 +74,7 @@ st2:
 	if ( ++p == pe )
 		goto _test_eof2;
 case 2:
-#line 62 "gen/frame.rl"
+#line 62 "gen/frame.rl.c"
 	goto tr1;
 tr1:
 #line 16 "spec/grammar/frame.rl"
@@ -84,7 +84,7 @@ st3:
 	if ( ++p == pe )
 		goto _test_eof3;
 case 3:
-#line 70 "gen/frame.rl"
+#line 70 "gen/frame.rl.c"
 	goto tr2;
 tr2:
 #line 16 "spec/grammar/frame.rl"
@@ -94,7 +94,7 @@ st4:
 	if ( ++p == pe )
 		goto _test_eof4;
 case 4:
-#line 78 "gen/frame.rl"
+#line 78 "gen/frame.rl.c"
 	goto tr3;
 tr3:
 #line 16 "spec/grammar/frame.rl"
@@ -115,7 +115,7 @@ st5:
 	if ( ++p == pe )
 		goto _test_eof5;
 case 5:
-#line 96 "gen/frame.rl"
+#line 96 "gen/frame.rl.c"
 	if ( (*p) <= 1u )
 		goto tr4;
 	goto st0;
@@ -127,7 +127,7 @@ st6:
 	if ( ++p == pe )
 		goto _test_eof6;
 case 6:
-#line 106 "gen/frame.rl"
+#line 106 "gen/frame.rl.c"
 	goto tr6;
 tr6:
 #line 17 "spec/grammar/frame.rl"
@@ -137,7 +137,7 @@ st7:
 	if ( ++p == pe )
 		goto _test_eof7;
 case 7:
-#line 114 "gen/frame.rl"
+#line 114 "gen/frame.rl.c"
 	goto tr7;
 tr7:
 #line 17 "spec/grammar/frame.rl"
@@ -147,7 +147,7 @@ st8:
 	if ( ++p == pe )
 		goto _test_eof8;
 case 8:
-#line 122 "gen/frame.rl"
+#line 122 "gen/frame.rl.c"
 	goto tr8;
 tr8:
 #line 17 "spec/grammar/frame.rl"
@@ -164,7 +164,7 @@ st9:
 	if ( ++p == pe )
 		goto _test_eof9;
 case 9:
-#line 136 "gen/frame.rl"
+#line 136 "gen/frame.rl.c"
 	goto st0;
 st0:
  st->cs = 0;

@@ -110,7 +110,7 @@ static inline const unsigned char *skip_plain(const unsigned char *q, const unsi
 
 
 
-#line 108 "gen/json.rl"
+#line 108 "gen/json.rl.c"
 static const int tern_json_start = 1;
 static const int tern_json_first_final = 143;
 static const int tern_json_error = 0;
@@ -171,7 +171,7 @@ int tern_json_parse(tern_json_doc_t *doc, const tern_json_limits_t *lim, tern_er
   pe = eof = text + doc->len;
 #define POS ((size_t)(p - text))
   
-#line 165 "gen/json.rl"
+#line 165 "gen/json.rl.c"
 	{
 	cs = tern_json_start;
 	top = 0;
@@ -179,7 +179,7 @@ int tern_json_parse(tern_json_doc_t *doc, const tern_json_limits_t *lim, tern_er
 
 #line 207 "spec/grammar/json.rl"
   
-#line 169 "gen/json.rl"
+#line 169 "gen/json.rl.c"
 	{
 	if ( p == pe )
 		goto _test_eof;
@@ -378,7 +378,7 @@ st2:
 	if ( ++p == pe )
 		goto _test_eof2;
 case 2:
-#line 366 "gen/json.rl"
+#line 366 "gen/json.rl.c"
 	switch( (*p) ) {
 		case 34u: goto tr12;
 		case 92u: goto tr13;
@@ -431,7 +431,7 @@ st143:
 	if ( ++p == pe )
 		goto _test_eof143;
 case 143:
-#line 411 "gen/json.rl"
+#line 411 "gen/json.rl.c"
 	switch( (*p) ) {
 		case 13u: goto st143;
 		case 32u: goto st143;
@@ -447,7 +447,7 @@ st3:
 	if ( ++p == pe )
 		goto _test_eof3;
 case 3:
-#line 425 "gen/json.rl"
+#line 425 "gen/json.rl.c"
 	switch( (*p) ) {
 		case 34u: goto st2;
 		case 47u: goto st2;
@@ -648,7 +648,7 @@ st22:
 	if ( ++p == pe )
 		goto _test_eof22;
 case 22:
-#line 624 "gen/json.rl"
+#line 624 "gen/json.rl.c"
 	if ( (*p) == 48u )
 		goto st144;
 	if ( 49u <= (*p) && (*p) <= 57u )
@@ -662,7 +662,7 @@ st144:
 	if ( ++p == pe )
 		goto _test_eof144;
 case 144:
-#line 636 "gen/json.rl"
+#line 636 "gen/json.rl.c"
 	switch( (*p) ) {
 		case 13u: goto tr188;
 		case 32u: goto tr188;
@@ -736,7 +736,7 @@ st147:
 	if ( ++p == pe )
 		goto _test_eof147;
 case 147:
-#line 708 "gen/json.rl"
+#line 708 "gen/json.rl.c"
 	switch( (*p) ) {
 		case 13u: goto tr188;
 		case 32u: goto tr188;
@@ -854,7 +854,7 @@ st37:
 	if ( ++p == pe )
 		goto _test_eof37;
 case 37:
-#line 824 "gen/json.rl"
+#line 824 "gen/json.rl.c"
 	switch( (*p) ) {
 		case 34u: goto tr55;
 		case 92u: goto tr56;
@@ -891,7 +891,7 @@ st38:
 	if ( ++p == pe )
 		goto _test_eof38;
 case 38:
-#line 857 "gen/json.rl"
+#line 857 "gen/json.rl.c"
 	switch( (*p) ) {
 		case 13u: goto st38;
 		case 32u: goto st38;
@@ -908,7 +908,7 @@ st39:
 	if ( ++p == pe )
 		goto _test_eof39;
 case 39:
-#line 872 "gen/json.rl"
+#line 872 "gen/json.rl.c"
 	switch( (*p) ) {
 		case 13u: goto st39;
 		case 32u: goto st39;
@@ -935,7 +935,7 @@ st40:
 	if ( ++p == pe )
 		goto _test_eof40;
 case 40:
-#line 897 "gen/json.rl"
+#line 897 "gen/json.rl.c"
 	switch( (*p) ) {
 		case 34u: goto tr76;
 		case 92u: goto tr77;
@@ -988,7 +988,7 @@ st41:
 	if ( ++p == pe )
 		goto _test_eof41;
 case 41:
-#line 942 "gen/json.rl"
+#line 942 "gen/json.rl.c"
 	switch( (*p) ) {
 		case 13u: goto st41;
 		case 32u: goto st41;
@@ -1006,7 +1006,7 @@ st42:
 	if ( ++p == pe )
 		goto _test_eof42;
 case 42:
-#line 958 "gen/json.rl"
+#line 958 "gen/json.rl.c"
 	switch( (*p) ) {
 		case 13u: goto st42;
 		case 32u: goto st42;
@@ -1036,7 +1036,7 @@ st43:
 	if ( ++p == pe )
 		goto _test_eof43;
 case 43:
-#line 986 "gen/json.rl"
+#line 986 "gen/json.rl.c"
 	switch( (*p) ) {
 		case 13u: goto tr87;
 		case 32u: goto tr87;
@@ -1064,7 +1064,7 @@ st44:
 	if ( ++p == pe )
 		goto _test_eof44;
 case 44:
-#line 1012 "gen/json.rl"
+#line 1012 "gen/json.rl.c"
 	if ( 48u <= (*p) && (*p) <= 57u )
 		goto st45;
 	goto st0;
@@ -1076,7 +1076,7 @@ st45:
 	if ( ++p == pe )
 		goto _test_eof45;
 case 45:
-#line 1022 "gen/json.rl"
+#line 1022 "gen/json.rl.c"
 	switch( (*p) ) {
 		case 13u: goto tr87;
 		case 32u: goto tr87;
@@ -1102,7 +1102,7 @@ st148:
 	if ( ++p == pe )
 		goto _test_eof148;
 case 148:
-#line 1044 "gen/json.rl"
+#line 1044 "gen/json.rl.c"
 	goto st0;
 tr77:
 #line 113 "spec/grammar/json.rl"
@@ -1112,7 +1112,7 @@ st46:
 	if ( ++p == pe )
 		goto _test_eof46;
 case 46:
-#line 1052 "gen/json.rl"
+#line 1052 "gen/json.rl.c"
 	switch( (*p) ) {
 		case 34u: goto st40;
 		case 47u: goto st40;
@@ -1313,7 +1313,7 @@ st65:
 	if ( ++p == pe )
 		goto _test_eof65;
 case 65:
-#line 1251 "gen/json.rl"
+#line 1251 "gen/json.rl.c"
 	if ( (*p) == 48u )
 		goto st66;
 	if ( 49u <= (*p) && (*p) <= 57u )
@@ -1327,7 +1327,7 @@ st66:
 	if ( ++p == pe )
 		goto _test_eof66;
 case 66:
-#line 1263 "gen/json.rl"
+#line 1263 "gen/json.rl.c"
 	switch( (*p) ) {
 		case 13u: goto tr104;
 		case 32u: goto tr104;
@@ -1407,7 +1407,7 @@ st72:
 	if ( ++p == pe )
 		goto _test_eof72;
 case 72:
-#line 1341 "gen/json.rl"
+#line 1341 "gen/json.rl.c"
 	switch( (*p) ) {
 		case 13u: goto tr104;
 		case 32u: goto tr104;
@@ -1501,7 +1501,7 @@ st83:
 	if ( ++p == pe )
 		goto _test_eof83;
 case 83:
-#line 1433 "gen/json.rl"
+#line 1433 "gen/json.rl.c"
 	switch( (*p) ) {
 		case 34u: goto st37;
 		case 47u: goto st37;
@@ -1725,7 +1725,7 @@ st103:
 	if ( ++p == pe )
 		goto _test_eof103;
 case 103:
-#line 1655 "gen/json.rl"
+#line 1655 "gen/json.rl.c"
 	switch( (*p) ) {
 		case 34u: goto tr145;
 		case 92u: goto tr146;
@@ -1778,7 +1778,7 @@ st104:
 	if ( ++p == pe )
 		goto _test_eof104;
 case 104:
-#line 1700 "gen/json.rl"
+#line 1700 "gen/json.rl.c"
 	switch( (*p) ) {
 		case 13u: goto st104;
 		case 32u: goto st104;
@@ -1796,7 +1796,7 @@ st105:
 	if ( ++p == pe )
 		goto _test_eof105;
 case 105:
-#line 1716 "gen/json.rl"
+#line 1716 "gen/json.rl.c"
 	switch( (*p) ) {
 		case 13u: goto st105;
 		case 32u: goto st105;
@@ -1823,7 +1823,7 @@ st106:
 	if ( ++p == pe )
 		goto _test_eof106;
 case 106:
-#line 1741 "gen/json.rl"
+#line 1741 "gen/json.rl.c"
 	if ( (*p) == 48u )
 		goto st107;
 	if ( 49u <= (*p) && (*p) <= 57u )
@@ -1837,7 +1837,7 @@ st107:
 	if ( ++p == pe )
 		goto _test_eof107;
 case 107:
-#line 1753 "gen/json.rl"
+#line 1753 "gen/json.rl.c"
 	switch( (*p) ) {
 		case 13u: goto tr158;
 		case 32u: goto tr158;
@@ -1923,7 +1923,7 @@ st149:
 	if ( ++p == pe )
 		goto _test_eof149;
 case 149:
-#line 1835 "gen/json.rl"
+#line 1835 "gen/json.rl.c"
 	goto st0;
 tr137:
 #line 115 "spec/grammar/json.rl"
@@ -1933,7 +1933,7 @@ st113:
 	if ( ++p == pe )
 		goto _test_eof113;
 case 113:
-#line 1843 "gen/json.rl"
+#line 1843 "gen/json.rl.c"
 	switch( (*p) ) {
 		case 13u: goto tr158;
 		case 32u: goto tr158;
@@ -2027,7 +2027,7 @@ st124:
 	if ( ++p == pe )
 		goto _test_eof124;
 case 124:
-#line 1935 "gen/json.rl"
+#line 1935 "gen/json.rl.c"
 	switch( (*p) ) {
 		case 34u: goto st103;
 		case 47u: goto st103;
@@ -2382,7 +2382,7 @@ case 142:
 #line 117 "spec/grammar/json.rl"
 	{ close_open(&c, POS); }
 	break;
-#line 2288 "gen/json.rl"
+#line 2288 "gen/json.rl.c"
 	}
 	}
 

@@ -29,7 +29,7 @@ int tern_props_cursor_next(tern_props_cursor_t *c, tern_prop_t *out) {
     }
     tok = i;
     
-#line 32 "gen/properties.re"
+#line 32 "gen/message_props.re.c"
 		{
 			unsigned int ch;
 			ch = PEEK();
@@ -59,7 +59,7 @@ yy3:
 			++i;
 #line 56 "spec/grammar/properties.re"
 			{ continue; }
-#line 62 "gen/properties.re"
+#line 62 "gen/message_props.re.c"
 yy4:
 			++i;
 			ch = PEEK();
@@ -87,7 +87,7 @@ yy6:
         c->pos = i > n ? n : i;
         return 1;
       }
-#line 90 "gen/properties.re"
+#line 90 "gen/message_props.re.c"
 		}
 #line 58 "spec/grammar/properties.re"
 
