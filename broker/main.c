@@ -4,7 +4,6 @@
  * unregisters, drains, persists and exits 0. The "boot success" line on
  * stdout (printed after the first registration round) names the bound ports,
  * so a supervisor or a test using listenPort=0 learns them. */
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -43,7 +42,7 @@ int main(int argc, char **argv) {
   tern_err_t err = {0};
   int rc, lvl;
 
-  signal(SIGPIPE, SIG_IGN);
+  /* SIGPIPE: ignored by tern_loop_init (runtime/loop.h), as in every process with a loop. */
   tern_config_init(&cfg, "mqbroker");
   if (tern_config_add(&cfg, tern_broker_conf_items, tern_broker_conf_n_items, &a.b.conf) ||
       tern_config_add(&cfg, tern_net_cfg_items, tern_net_cfg_count, &net) ||

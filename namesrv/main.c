@@ -3,7 +3,6 @@
  * timer and answers requests until SIGINT/SIGTERM, then closes gracefully and
  * exits 0. The "boot success" line on stdout names the bound address, so a
  * supervisor (or a test using listenPort=0) learns the port. */
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -52,8 +51,7 @@ int main(int argc, char **argv) {
   int rc, lvl;
   uint64_t first;
 
-  /* A write to a peer that has gone must fail with EPIPE, not kill us. */
-  signal(SIGPIPE, SIG_IGN);
+  /* SIGPIPE: ignored by tern_loop_init (runtime/loop.h), as in every process with a loop. */
   tern_config_init(&cfg, "mqnamesrv");
   if (tern_config_add(&cfg, tern_namesrv_conf_items, tern_namesrv_conf_n_items, &a.ns.conf) ||
       tern_config_add(&cfg, tern_net_cfg_items, tern_net_cfg_count, &net) ||

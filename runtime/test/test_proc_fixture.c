@@ -48,6 +48,20 @@ static int dead(pid_t pid) {
   return p && (p[2] == 'Z' || p[2] == 'X');
 }
 
+/* The process ignores SIGPIPE (SigIgn in /proc/<pid>/status); the fixture
+ * starts it with the default disposition, as a shell would. */
+static int ignores_sigpipe(pid_t pid) {
+  char path[64], line[256];
+  unsigned long long mask = 0;
+  FILE *f;
+  snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+  if (!(f = fopen(path, "r"))) return 0;
+  while (fgets(line, sizeof line, f))
+    if (sscanf(line, "SigIgn: %llx", &mask) == 1) break;
+  fclose(f);
+  return (mask >> (SIGPIPE - 1)) & 1;
+}
+
 TEST(namesrv_kill_restart_same_port_then_stop) {
   tern_fixture_proc_t p;
   char dir[128];
@@ -60,6 +74,7 @@ TEST(namesrv_kill_restart_same_port_then_stop) {
   ASSERT(file_exists(p.dir, "namesrv.conf"));
   ASSERT(tern_fixture_alive(&p));
   ASSERT(can_connect(p.port));
+  ASSERT(ignores_sigpipe(p.pid));
   port = p.port;
   snprintf(dir, sizeof dir, "%s", p.dir);
 
@@ -98,6 +113,7 @@ TEST(broker_registers_and_restarts_over_its_store) {
   ASSERT(file_exists(b.dir, "store"));
   ASSERT(can_connect(b.port));
   ASSERT(can_connect(b.vip_port));
+  ASSERT(ignores_sigpipe(b.pid));
   port = b.port;
   vip = b.vip_port;
   snprintf(dir, sizeof dir, "%s", b.dir);

@@ -2,7 +2,9 @@
  * closes the listeners, replies still being worked on are delivered, then the
  * connections close and the loop returns (exit 0). A request that is never
  * answered cannot hold shutdown past the grace time. */
+#include <errno.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "gen/codes.h"
@@ -67,4 +69,22 @@ TEST(sigint_shutdown_is_bounded_by_the_grace_time) {
   ASSERT_EQ(fx.exit_code, 0);
   tern_buf_free(&b);
   close(fd);
+}
+
+/* Every process that starts a loop (servers, tools, the client) ignores
+ * SIGPIPE: a write to a peer that has gone is EPIPE, never a fatal signal.
+ * The servers' mains do not set it themselves. */
+TEST(loop_init_ignores_sigpipe) {
+  static tern_loop_t l;
+  struct sigaction sa;
+  int sv[2];
+  ASSERT_OK(tern_loop_init(&l, NULL, NULL));
+  ASSERT_OK(sigaction(SIGPIPE, NULL, &sa));
+  ASSERT(sa.sa_handler == SIG_IGN);
+  ASSERT_OK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
+  close(sv[1]);
+  ASSERT_EQ(write(sv[0], "x", 1), -1); /* still alive */
+  ASSERT_EQ(errno, EPIPE);
+  close(sv[0]);
+  tern_loop_close(&l);
 }
