@@ -1157,3 +1157,21 @@ int tern_push_consumer_assigned(tern_push_consumer_t *c, tern_mq_t **out, int *n
   *n = a.n;
   return 0;
 }
+
+static void cached_run(tc_wait_t *w) {
+  tern_push_consumer_t *c = w->arg;
+  tc_pq_t *pq;
+  long n = 0;
+  for (pq = c->pqs; pq; pq = pq->next) {
+    size_t i;
+    for (i = 0; i < pq->qn; i++)
+      if (!q_at(pq, i)->done) n++;
+  }
+  tc_done(w, (int)(n > INT32_MAX ? INT32_MAX : n));
+}
+
+long tern_push_consumer_cached(tern_push_consumer_t *c) {
+  tc_wait_t w;
+  if (!c->started) return TERN_EINVAL;
+  return tc_run_wait(&c->in, &w, cached_run, c);
+}

@@ -379,3 +379,77 @@ TEST(reconsume_later_comes_back_through_the_retry_topic) {
   tern_producer_shutdown(p, 1000);
   ct_env_stop(&env);
 }
+
+typedef struct gate {
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  bool open;
+  int consumed;
+} gate_t;
+
+static int on_gated(void *arg, tern_rmsg_t *const *msgs, size_t n) {
+  gate_t *g = arg;
+  TERN_UNUSED(msgs);
+  pthread_mutex_lock(&g->mu);
+  while (!g->open) pthread_cond_wait(&g->cv, &g->mu);
+  g->consumed += (int)n;
+  pthread_mutex_unlock(&g->mu);
+  return TERN_CONSUME_SUCCESS;
+}
+
+TEST(flow_control_pauses_pulling) {
+  ct_env_t env;
+  tern_client_conf_t conf;
+  tern_producer_t *p;
+  tern_push_consumer_t *c;
+  static gate_t g;
+  tern_msg_t *bm[50];
+  tern_send_result_t r;
+  long cached = 0;
+  int i, b, t;
+  memset(&g, 0, sizeof g);
+  pthread_mutex_init(&g.mu, NULL);
+  pthread_cond_init(&g.cv, NULL);
+  ASSERT_OK(ct_env_start(&env, 1, NULL));
+  ASSERT_OK(ct_create_topic(&env, "TopicF", 1));
+  p = start_producer(&env);
+  ASSERT(p != NULL);
+  for (b = 0; b < 10; b++) { /* 500 messages in one queue */
+    for (i = 0; i < 50; i++) bm[i] = tern_msg_new("TopicF", "flow", 4);
+    ASSERT_OK(tern_producer_send_batch(p, (const tern_msg_t *const *)bm, 50, &r));
+    for (i = 0; i < 50; i++) tern_msg_free(bm[i]);
+  }
+  ct_conf(&env, &conf, "cg_flow");
+  conf.consume_from_where = TERN_FROM_FIRST_OFFSET;
+  conf.consume_threads = 1;
+  conf.pull_threshold_queue = 20;
+  conf.pull_batch = 32;
+  c = tern_push_consumer_new(&conf);
+  ASSERT_OK(tern_push_consumer_subscribe(c, "TopicF", "*"));
+  tern_push_consumer_set_listener(c, on_gated, &g, false);
+  ASSERT_OK(tern_push_consumer_start(c));
+  for (t = 0; t < 200 && cached == 0; t++) {
+    ct_sleep_ms(20);
+    cached = tern_push_consumer_cached(c);
+  }
+  ct_sleep_ms(1000); /* long enough for many more pulls were pulling not paused */
+  cached = tern_push_consumer_cached(c);
+  ASSERT(cached > 0);
+  ASSERT(cached <= 20 + 32); /* stopped once over the threshold: at most one pull beyond it */
+  pthread_mutex_lock(&g.mu);
+  g.open = true;
+  pthread_cond_broadcast(&g.cv);
+  pthread_mutex_unlock(&g.mu);
+  for (t = 0; t < 1000; t++) {
+    int n;
+    pthread_mutex_lock(&g.mu);
+    n = g.consumed;
+    pthread_mutex_unlock(&g.mu);
+    if (n >= 500) break;
+    ct_sleep_ms(20);
+  }
+  ASSERT_EQ(g.consumed, 500);
+  tern_push_consumer_shutdown(c);
+  tern_producer_shutdown(p, 1000);
+  ct_env_stop(&env);
+}

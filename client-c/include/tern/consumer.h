@@ -49,6 +49,8 @@ int tern_push_consumer_start(tern_push_consumer_t *c);
 void tern_push_consumer_shutdown(tern_push_consumer_t *c);
 /* Any thread after start. Queues this instance holds now (orderly: locked ones); *out malloc'd. */
 int tern_push_consumer_assigned(tern_push_consumer_t *c, tern_mq_t **out, int *n);
+/* Any thread after start. Messages pulled and not yet consumed, over all queues. */
+long tern_push_consumer_cached(tern_push_consumer_t *c);
 /* The client id the brokers know this consumer by. */
 const char *tern_push_consumer_client_id(const tern_push_consumer_t *c);
 
