@@ -8,10 +8,10 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <zlib.h>
 
 #include "gen/bodies.h"
 #include "gen/codes.h"
+#include "gen/message.h" /* tern_crc32_body */
 #include "gen/rpc.h"
 #include "namesrv/namesrv.h"
 #include "runtime/clock.h"
@@ -220,17 +220,6 @@ static int get_kvlist_by_namespace(void *ctx, tern_conn_t *c, const tern_cmd_t *
 
 /* ---- broker registration (103, 104, 322, 904) ---- */
 
-static int32_t body_crc(tern_str_t b) {
-  uLong crc = crc32(0L, Z_NULL, 0);
-  size_t off = 0;
-  while (off < b.n) { /* zlib takes uInt lengths */
-    uInt chunk = (uInt)(b.n - off > (1u << 30) ? (1u << 30) : b.n - off);
-    crc = crc32(crc, (const Bytef *)b.p + off, chunk);
-    off += chunk;
-  }
-  return (int32_t)(crc & 0x7FFFFFFFu);
-}
-
 /* Decodes whichever body form the request carries into a RegisterBrokerBody. */
 static int decode_register_body(tern_namesrv_t *ns, const tern_cmd_t *req, const tern_hdr_register_broker_request_t *h,
                                 tern_body_register_broker_body_t *body, tern_err_t *err) {
@@ -258,10 +247,9 @@ static int register_broker(void *ctx, tern_conn_t *c, const tern_cmd_t *req,
   tern_cmd_t resp;
   int rc;
 
-  /* Step 1: the 4.9 body checksum (0 = not sent): CRC32 & 0x7FFFFFFF. zlib is
-   * called directly because gen/message.h (tern_crc32_body) and
-   * runtime/props.h both declare tern_props_next. */
-  if (h->body_crc32 != 0 && body_crc(req->body) != h->body_crc32)
+  /* Step 1: the 4.9 body checksum of the raw body bytes (0 = not sent):
+   * zlib CRC32 & 0x7FFFFFFF (reference §5.3), as the broker computes it. */
+  if (h->body_crc32 != 0 && (int32_t)tern_crc32_body((const uint8_t *)req->body.p, req->body.n) != h->body_crc32)
     return reply_code(c, req, TERN_RESP_SYSTEM_ERROR, "crc32 not match");
   if (decode_register_body(ns, req, h, &body, &err))
     return reply_code(c, req, TERN_RESP_SYSTEM_ERROR,
