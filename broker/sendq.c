@@ -1,6 +1,11 @@
 /* SYNC_FLUSH replies parked until the store's group commit confirms them.
- * A send registers (end offset, parked reply) with tern_store_wait_flush;
- * the store's flush thread calls back per waiter (OK or FLUSH_DISK_TIMEOUT),
+ * A send registers (end offset, parked reply) with
+ * tern_store_wait_flush_deferred, which does not wake the flush thread; the
+ * first park of a loop pass posts one kick to the loop itself, which runs
+ * after every request read in that pass was stored, so one
+ * tern_store_flush_kick (one fdatasync) covers the whole pass instead of
+ * whatever had been written when the first waiter woke the flush thread.
+ * The store's flush thread calls back per waiter (OK or FLUSH_DISK_TIMEOUT),
  * which only links the entry into a mutex-protected done list, and once per
  * flush round (round_done) posts one hop to the loop; there every finished
  * entry is answered (SUCCESS or FLUSH_DISK_TIMEOUT, both with the stored
@@ -33,6 +38,8 @@ struct tern_sendq {
   parked_t *done; /* finished by the flush thread, newest first */
   atomic_bool posted;
   tern_post_t post;
+  bool kick_posted; /* loop thread: a kick is queued for the end of this pass */
+  tern_post_t kick_post;
   size_t parked; /* loop thread: parked and not yet answered */
   tern_arena_t scratch;
 };
@@ -98,6 +105,13 @@ static void on_post(tern_post_t *p) {
   tern_broker_sendq_drain(q->b);
 }
 
+/* Loop thread, after the pass that parked replies: one fdatasync for all of them. */
+static void on_kick(tern_post_t *p) {
+  struct tern_sendq *q = (struct tern_sendq *)((char *)p - offsetof(struct tern_sendq, kick_post));
+  q->kick_posted = false;
+  if (q->b->store) tern_store_flush_kick(q->b->store); /* NULL once the store closed (it completed every waiter) */
+}
+
 /* Flush thread. */
 static void on_flushed(void *arg, tern_put_status_t status) {
   parked_t *p = arg;
@@ -136,8 +150,14 @@ int tern_broker_sendq_park(tern_broker_t *b, tern_conn_t *c, const tern_cmd_t *r
   p->id[msg_id.n] = 0;
   tern_conn_ref(c);
   q->parked++;
-  rc = tern_store_wait_flush(b->store, end_offset, on_flushed, p);
-  if (rc == 0) return 0;
+  rc = tern_store_wait_flush_deferred(b->store, end_offset, on_flushed, p);
+  if (rc == 0) {
+    if (!q->kick_posted) {
+      q->kick_posted = true;
+      tern_loop_post(b->loop, &q->kick_post, on_kick);
+    }
+    return 0;
+  }
   /* already durable (1) or the store could not register it: answer now */
   p->status = rc == 1 ? TERN_PUT_OK : TERN_PUT_FLUSH_DISK_TIMEOUT;
   answer(q, p);
