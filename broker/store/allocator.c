@@ -2,8 +2,16 @@
  * and maps the next commit-log file while the writer is still filling the
  * current one, so a roll-over costs the writer a pointer swap instead of a
  * file creation (RocketMQ's AllocateMappedFileService). One request at a
- * time: the writer asks for file N+1 as soon as it starts file N. */
+ * time: the writer asks for file N+1 as soon as it starts file N.
+ *
+ * Every prepared file is also pre-faulted for reading: its page-cache pages
+ * are allocated and zero-filled here and mapped into the page tables, so the
+ * writer (the broker's loop thread) never takes the expensive first-touch
+ * fault (page allocation, zeroing the unwritten extent, memcg charge); what is
+ * left for it is the cheap write-protect fault per page. Nothing is dirtied,
+ * so no extra disk write. Measured with bench/broker: see README.md. */
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "broker/store/store_int.h"
@@ -19,6 +27,21 @@ static void warm(mfile_t *m) {
   fdatasync(m->fd);
 }
 
+#define PREFAULT_CHUNK ((int64_t)8 << 20)
+
+/* Faults [off, end) of the mapping in for reading (page cache + page
+ * tables), without dirtying it. */
+static void prefault(mfile_t *m, int64_t off, int64_t end) {
+  if (end > m->size) end = m->size;
+  if (off >= end) return;
+#ifdef MADV_POPULATE_READ
+  if (madvise(m->base + off, (size_t)(end - off), MADV_POPULATE_READ) == 0) return;
+#endif
+  volatile uint8_t sink = 0;
+  for (; off < end; off += TERN_OS_PAGE) sink ^= m->base[off];
+  (void)sink;
+}
+
 static void *alloc_main(void *arg) {
   allocator_t *a = arg;
   pthread_mutex_lock(&a->mu);
@@ -32,6 +55,10 @@ static void *alloc_main(void *arg) {
     tern_err_t err = {0};
     int rc = mfile_open(path, from, size, true, &m, &err);
     if (rc == TERN_OK && a->warm) warm(m);
+    /* The first chunk before the hand-over (the writer starts there); the
+     * rest after it, so a writer waiting for this file (an empty store's
+     * first) waits for 8 MiB, not the whole file. */
+    if (rc == TERN_OK) prefault(m, 0, PREFAULT_CHUNK);
     pthread_mutex_lock(&a->mu);
     if (a->want_path == path) a->want_path = NULL;
     free(path);
@@ -43,6 +70,15 @@ static void *alloc_main(void *arg) {
     a->ready_from = from;
     a->ready_err = rc;
     pthread_cond_broadcast(&a->cv);
+    /* Still ahead of the writer (GB/s against its few hundred MB/s). The
+     * mapping stays valid: files are unmapped only by store close (after
+     * alloc_stop joined this thread), retention (120 s later) or by this
+     * thread (an unclaimed file, never this one while it runs here). */
+    for (int64_t off = PREFAULT_CHUNK; m && off < size && !a->stop; off += PREFAULT_CHUNK) {
+      pthread_mutex_unlock(&a->mu);
+      prefault(m, off, off + PREFAULT_CHUNK);
+      pthread_mutex_lock(&a->mu);
+    }
   }
   pthread_mutex_unlock(&a->mu);
   return NULL;

@@ -216,10 +216,12 @@ int tern_store_open(const tern_store_config_t *cfg, tern_store_t **out, tern_err
     tern_checkpoint_encode(&s->ckpt_v, s->ckpt);
     fdatasync(s->ckpt_fd);
   }
-  if (!rc && (rc = alloc_start(&s->alloc, cfg->warm_mapped_file_enable)) != 0)
+  /* SYNC_FLUSH always warms (README: group commits of written extents sync data only) */
+  if (!rc && (rc = alloc_start(&s->alloc, cfg->warm_mapped_file_enable || cfg->flush_disk_type == TERN_FLUSH_SYNC)) !=
+                 0)
     tern_fail(err, rc, "cannot start the allocator thread", NULL, 0);
-  if (!rc && cfg->warm_mapped_file_enable && s->clog.n == 0) {
-    /* an empty store: have the first file made (and warmed) by the allocator too */
+  if (!rc && s->clog.n == 0) {
+    /* an empty store: have the first file made (pre-faulted, warmed) by the allocator too */
     char name[21];
     tern_store_offset_name(atomic_load(&s->clog_written) / s->clog.file_size * s->clog.file_size, name);
     char *path = tern_store_path_join(s->clog_dir, name);
