@@ -86,6 +86,22 @@ static double cpu_s(pid_t pid) {
   return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
 }
 
+/* minor page faults of a process, all threads (field 10 of /proc/<pid>/stat) */
+static double minflt(pid_t pid) {
+  char path[64], buf[1024], *p;
+  unsigned long mf;
+  size_t n;
+  FILE *f;
+  snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+  if (!(f = fopen(path, "r"))) return 0;
+  n = fread(buf, 1, sizeof buf - 1, f);
+  fclose(f);
+  buf[n] = 0;
+  p = strrchr(buf, ')');
+  if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %lu", &mf) != 1) return 0;
+  return (double)mf;
+}
+
 static int cmp_d(const void *a, const void *b) {
   double x = *(const double *)a, y = *(const double *)b;
   return x < y ? -1 : x > y;
@@ -152,6 +168,7 @@ typedef struct run {
   size_t reply_len;
   uint8_t reply[512]; /* the first reply frame, for the echo */
   double cpu_gen, cpu_srv; /* CPU seconds used during the run */
+  double flt_srv;          /* minor page faults of the server during the run */
 } run_t;
 
 /* A reply is checked cheaply: the JSON header a Java-style server writes
@@ -248,7 +265,7 @@ static int load(int port, const tmpl_t *t, int nconn, int depth, double rate, do
   struct pollfd pfd[NCONN];
   double t0, now, next_due;
   uint64_t sched = 0;
-  double cg0 = cpu_s(0), cs0 = srv ? cpu_s(srv) : 0;
+  double cg0 = cpu_s(0), cs0 = srv ? cpu_s(srv) : 0, f0 = srv ? minflt(srv) : 0;
   memset(r, 0, sizeof *r);
   r->caplat = 8000000;
   r->lat = malloc(r->caplat * sizeof *r->lat);
@@ -288,6 +305,7 @@ static int load(int port, const tmpl_t *t, int nconn, int depth, double rate, do
   r->secs = (bt_now_ms() - t0) / 1000.0;
   r->cpu_gen = cpu_s(0) - cg0;
   r->cpu_srv = srv ? cpu_s(srv) - cs0 : 0;
+  r->flt_srv = srv ? minflt(srv) - f0 : 0;
   /* let the in-flight replies land (not counted in the rate) */
   for (int i = 0; i < nconn; i++) {
     double end = bt_now_ms() + 5000;
@@ -444,7 +462,8 @@ static void report(const char *what, run_t *r, bool lat) {
            r->lat[(size_t)(r->nlat * 0.999)]);
   }
   if (r->done)
-    printf("  cpu/msg srv %.2f gen %.2f us", r->cpu_srv * 1e6 / (double)r->done, r->cpu_gen * 1e6 / (double)r->done);
+    printf("  cpu/msg srv %.2f gen %.2f us, srv faults/msg %.3f", r->cpu_srv * 1e6 / (double)r->done,
+           r->cpu_gen * 1e6 / (double)r->done, r->flt_srv / (double)r->done);
   if (r->errors) printf("  (%llu errors)", (unsigned long long)r->errors);
   printf("\n");
   free(r->lat);
