@@ -24,7 +24,7 @@ int tern_sql92_lex(tern_str_t text, size_t pos, tern_sql92_tok_t *tok) {
   for (;;) {
     start = i;
     
-#line 27 "gen/sql92.re"
+#line 27 "gen/sql92_lex.re.c"
 		{
 			unsigned int ch;
 			unsigned int yyaccept = 0;
@@ -120,13 +120,13 @@ yy1:
         if (start >= n) { kind = TERN_SQL92_T_EOF; i = start; goto done; }
         kind = TERN_SQL92_T_ERROR; goto done;
       }
-#line 123 "gen/sql92.re"
+#line 123 "gen/sql92_lex.re.c"
 yy2:
 			++i;
 yy3:
 #line 76 "spec/grammar/sql92.re"
 			{ kind = TERN_SQL92_T_ERROR; goto done; }
-#line 129 "gen/sql92.re"
+#line 129 "gen/sql92_lex.re.c"
 yy4:
 			++i;
 			ch = PEEK();
@@ -141,7 +141,7 @@ yy4:
 yy5:
 #line 42 "spec/grammar/sql92.re"
 			{ continue; }
-#line 144 "gen/sql92.re"
+#line 144 "gen/sql92_lex.re.c"
 yy6:
 			++i;
 			ch = PEEK();
@@ -216,7 +216,7 @@ yy7:
 yy8:
 #line 62 "spec/grammar/sql92.re"
 			{ kind = TERN_SQL92_T_ID; goto done; }
-#line 219 "gen/sql92.re"
+#line 219 "gen/sql92_lex.re.c"
 yy9:
 			yyaccept = 0;
 			++i;
@@ -228,22 +228,22 @@ yy10:
 			++i;
 #line 64 "spec/grammar/sql92.re"
 			{ kind = TERN_SQL92_T_LPAREN; goto done; }
-#line 231 "gen/sql92.re"
+#line 231 "gen/sql92_lex.re.c"
 yy11:
 			++i;
 #line 65 "spec/grammar/sql92.re"
 			{ kind = TERN_SQL92_T_RPAREN; goto done; }
-#line 236 "gen/sql92.re"
+#line 236 "gen/sql92_lex.re.c"
 yy12:
 			++i;
 #line 73 "spec/grammar/sql92.re"
 			{ kind = TERN_SQL92_T_PLUS; goto done; }
-#line 241 "gen/sql92.re"
+#line 241 "gen/sql92_lex.re.c"
 yy13:
 			++i;
 #line 66 "spec/grammar/sql92.re"
 			{ kind = TERN_SQL92_T_COMMA; goto done; }
-#line 246 "gen/sql92.re"
+#line 246 "gen/sql92_lex.re.c"
 yy14:
 			yyaccept = 1;
 			++i;
@@ -256,7 +256,7 @@ yy14:
 yy15:
 #line 74 "spec/grammar/sql92.re"
 			{ kind = TERN_SQL92_T_MINUS; goto done; }
-#line 259 "gen/sql92.re"
+#line 259 "gen/sql92_lex.re.c"
 yy16:
 			++i;
 			ch = PEEK();
@@ -306,7 +306,7 @@ yy18:
 yy19:
 #line 59 "spec/grammar/sql92.re"
 			{ kind = TERN_SQL92_T_DECIMAL; goto done; }
-#line 309 "gen/sql92.re"
+#line 309 "gen/sql92_lex.re.c"
 yy20:
 			yyaccept = 2;
 			++i;
@@ -341,12 +341,12 @@ yy21:
 yy22:
 #line 71 "spec/grammar/sql92.re"
 			{ kind = TERN_SQL92_T_LT; goto done; }
-#line 344 "gen/sql92.re"
+#line 344 "gen/sql92_lex.re.c"
 yy23:
 			++i;
 #line 67 "spec/grammar/sql92.re"
 			{ kind = TERN_SQL92_T_EQ; goto done; }
-#line 349 "gen/sql92.re"
+#line 349 "gen/sql92_lex.re.c"
 yy24:
 			++i;
 			ch = PEEK();
@@ -357,7 +357,7 @@ yy24:
 yy25:
 #line 69 "spec/grammar/sql92.re"
 			{ kind = TERN_SQL92_T_GT; goto done; }
-#line 360 "gen/sql92.re"
+#line 360 "gen/sql92_lex.re.c"
 yy26:
 			++i;
 			ch = PEEK();
@@ -472,7 +472,7 @@ yy39:
 yy40:
 #line 61 "spec/grammar/sql92.re"
 			{ kind = TERN_SQL92_T_STRING; goto done; }
-#line 475 "gen/sql92.re"
+#line 475 "gen/sql92_lex.re.c"
 yy41:
 			++i;
 			ch = PEEK();
@@ -505,7 +505,7 @@ yy42:
 yy43:
 #line 60 "spec/grammar/sql92.re"
 			{ kind = TERN_SQL92_T_FLOAT; goto done; }
-#line 508 "gen/sql92.re"
+#line 508 "gen/sql92_lex.re.c"
 yy44:
 			++i;
 			ch = PEEK();
@@ -558,17 +558,17 @@ yy48:
 			++i;
 #line 72 "spec/grammar/sql92.re"
 			{ kind = TERN_SQL92_T_LE; goto done; }
-#line 561 "gen/sql92.re"
+#line 561 "gen/sql92_lex.re.c"
 yy49:
 			++i;
 #line 68 "spec/grammar/sql92.re"
 			{ kind = TERN_SQL92_T_NE; goto done; }
-#line 566 "gen/sql92.re"
+#line 566 "gen/sql92_lex.re.c"
 yy50:
 			++i;
 #line 70 "spec/grammar/sql92.re"
 			{ kind = TERN_SQL92_T_GE; goto done; }
-#line 571 "gen/sql92.re"
+#line 571 "gen/sql92_lex.re.c"
 yy51:
 			++i;
 			ch = PEEK();
@@ -682,7 +682,7 @@ yy56:
 yy57:
 #line 50 "spec/grammar/sql92.re"
 			{ kind = TERN_SQL92_T_IN; goto done; }
-#line 685 "gen/sql92.re"
+#line 685 "gen/sql92_lex.re.c"
 yy58:
 			++i;
 			ch = PEEK();
@@ -756,7 +756,7 @@ yy58:
 yy59:
 #line 54 "spec/grammar/sql92.re"
 			{ kind = TERN_SQL92_T_IS; goto done; }
-#line 759 "gen/sql92.re"
+#line 759 "gen/sql92_lex.re.c"
 yy60:
 			++i;
 			ch = PEEK();
@@ -846,7 +846,7 @@ yy62:
 yy63:
 #line 48 "spec/grammar/sql92.re"
 			{ kind = TERN_SQL92_T_OR; goto done; }
-#line 849 "gen/sql92.re"
+#line 849 "gen/sql92_lex.re.c"
 yy64:
 			++i;
 			ch = PEEK();
@@ -868,7 +868,7 @@ yy66:
 yy67:
 #line 43 "spec/grammar/sql92.re"
 			{ continue; }
-#line 871 "gen/sql92.re"
+#line 871 "gen/sql92_lex.re.c"
 yy68:
 			++i;
 			ch = PEEK();
@@ -990,7 +990,7 @@ yy72:
 yy73:
 #line 47 "spec/grammar/sql92.re"
 			{ kind = TERN_SQL92_T_AND; goto done; }
-#line 993 "gen/sql92.re"
+#line 993 "gen/sql92_lex.re.c"
 yy74:
 			++i;
 			ch = PEEK();
@@ -1096,7 +1096,7 @@ yy78:
 yy79:
 #line 46 "spec/grammar/sql92.re"
 			{ kind = TERN_SQL92_T_NOT; goto done; }
-#line 1099 "gen/sql92.re"
+#line 1099 "gen/sql92_lex.re.c"
 yy80:
 			++i;
 			ch = PEEK();
@@ -1125,7 +1125,7 @@ yy83:
 			++i;
 #line 44 "spec/grammar/sql92.re"
 			{ continue; }
-#line 1128 "gen/sql92.re"
+#line 1128 "gen/sql92_lex.re.c"
 yy84:
 			++i;
 			ch = PEEK();
@@ -1231,7 +1231,7 @@ yy88:
 yy89:
 #line 53 "spec/grammar/sql92.re"
 			{ kind = TERN_SQL92_T_NULL; goto done; }
-#line 1234 "gen/sql92.re"
+#line 1234 "gen/sql92_lex.re.c"
 yy90:
 			++i;
 			ch = PEEK();
@@ -1313,7 +1313,7 @@ yy91:
 yy92:
 #line 51 "spec/grammar/sql92.re"
 			{ kind = TERN_SQL92_T_TRUE; goto done; }
-#line 1316 "gen/sql92.re"
+#line 1316 "gen/sql92_lex.re.c"
 yy93:
 			++i;
 			ch = PEEK();
@@ -1411,7 +1411,7 @@ yy96:
 yy97:
 #line 52 "spec/grammar/sql92.re"
 			{ kind = TERN_SQL92_T_FALSE; goto done; }
-#line 1414 "gen/sql92.re"
+#line 1414 "gen/sql92_lex.re.c"
 yy98:
 			++i;
 			ch = PEEK();
@@ -1525,7 +1525,7 @@ yy103:
 yy104:
 #line 49 "spec/grammar/sql92.re"
 			{ kind = TERN_SQL92_T_BETWEEN; goto done; }
-#line 1528 "gen/sql92.re"
+#line 1528 "gen/sql92_lex.re.c"
 yy105:
 			++i;
 			ch = PEEK();
@@ -1623,7 +1623,7 @@ yy108:
 yy109:
 #line 55 "spec/grammar/sql92.re"
 			{ kind = TERN_SQL92_T_CONTAINS; goto done; }
-#line 1626 "gen/sql92.re"
+#line 1626 "gen/sql92_lex.re.c"
 yy110:
 			++i;
 			ch = PEEK();
@@ -1697,7 +1697,7 @@ yy110:
 yy111:
 #line 57 "spec/grammar/sql92.re"
 			{ kind = TERN_SQL92_T_ENDSWITH; goto done; }
-#line 1700 "gen/sql92.re"
+#line 1700 "gen/sql92_lex.re.c"
 yy112:
 			++i;
 			ch = PEEK();
@@ -1787,7 +1787,7 @@ yy114:
 yy115:
 #line 56 "spec/grammar/sql92.re"
 			{ kind = TERN_SQL92_T_STARTSWITH; goto done; }
-#line 1790 "gen/sql92.re"
+#line 1790 "gen/sql92_lex.re.c"
 		}
 #line 77 "spec/grammar/sql92.re"
 
