@@ -16,6 +16,7 @@
 #include "broker/filter/sql92.h" /* CHECK_CLIENT_CONFIG compiles SQL92 subscriptions */
 #include "broker/locks.h"
 #include "broker/subgroups.h"
+#include "broker/transaction.h" /* END_TRANSACTION and the check service, installed with this part */
 #include "gen/codes.h"
 #include "gen/message.h"
 #include "runtime/clock.h"
@@ -503,6 +504,7 @@ static void on_shutdown(tern_broker_t *b) {
     cl->timer_started = false;
   }
   cl->stopping = true;
+  tern_broker_trans_stop(b); /* transaction check timer (transaction.c) */
   release_all(cl); /* drops the connection references while the loop runs */
 }
 
@@ -548,6 +550,7 @@ int tern_broker_clients_install(tern_broker_t *b, tern_broker_handlers_t *h) {
   h->unlock_batch_mq = unlock_batch_mq;
   tern_broker_admin_install(b, h);
   tern_broker_sendback_install(b, h);
+  if ((rc = tern_broker_trans_install(b, h))) return rc; /* END_TRANSACTION + check service (transaction.c) */
 
   b->hooks.find_subscription = tern_broker_clients_find_subscription;
   b->hooks.find_group_config = find_group_config;
@@ -573,6 +576,7 @@ void tern_broker_clients_free(tern_broker_t *b) {
   tern_strmap_free(&cl->consumers);
   tern_broker_locks_free(cl->locks);
   tern_subgroups_free(cl->subgroups);
+  tern_broker_trans_free(b);
   free(cl);
   b->clients = NULL;
 }

@@ -8,14 +8,14 @@
  * MSG_REGION/TRACE_ON on every reply. With SYNC_FLUSH the reply is parked in
  * sendq.c until the group commit confirms it. Each stored message wakes the
  * suspended pulls of its queue. Loop-thread only.
- * Delayed messages go through schedule.c. Not done: transactional half
- * messages (TRAN_MSG is stored as sent, no half topic, no check-back),
- * SEND_REPLY_MESSAGE (324/325). */
+ * Delayed messages go through schedule.c, half messages (TRAN_MSG=true)
+ * through transaction.c. Not done: SEND_REPLY_MESSAGE (324/325). */
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "broker/broker_int.h"
+#include "broker/transaction.h"
 #include "runtime/clock.h"
 #include "runtime/log.h"
 
@@ -289,6 +289,13 @@ static int send_single(tern_broker_t *b, tern_conn_t *c, const tern_cmd_t *req, 
   parse_host(tern_conn_peer(c), &m.born_host);
   m.store_host = b->store_host_addr;
   m.reconsume_times = h->reconsume_times;
+  /* transaction.c hook: TRAN_MSG=true goes to RMQ_SYS_TRANS_HALF_TOPIC queue 0 (reference 5.12) */
+  int half = tern_broker_trans_redirect(b, &m);
+  if (half < 0) {
+    tern_buf_free(&props);
+    return send_error(b, c, req, TERN_RESP_NO_PERMISSION,
+                      tern_broker_remarkf(b, "the broker[%s] sending transaction message is forbidden", b->store_host));
+  }
   tern_buf_init(&sprops, TERN_PROPS_MAX_LEN + 1);
   tern_broker_sched_redirect(b, &m, &sprops); /* DELAY > 0: parked in SCHEDULE_TOPIC_XXXX */
   rc = tern_store_put(b->store, &m, &res);
@@ -303,7 +310,7 @@ static int send_single(tern_broker_t *b, tern_conn_t *c, const tern_cmd_t *req, 
     rc = finish(b, c, req, &res, wait, id, qid);
   }
   if (tern_props_get(h->properties, TERN_PROP_TAGS, &tags) != 0) tags = TERN_STR_NULL;
-  if (!tern_str_eq_cstr(m.topic, TERN_TOPIC_SCHEDULE)) tern_broker_lp_notify(b, topic, qid, tern_msg_tags_code(tags), true);
+  if (!half && !tern_str_eq_cstr(m.topic, TERN_TOPIC_SCHEDULE)) tern_broker_lp_notify(b, topic, qid, tern_msg_tags_code(tags), true);
   return rc;
 }
 
