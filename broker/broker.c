@@ -13,6 +13,7 @@
 #include <stdlib.h>
 
 #include "broker/broker_int.h"
+#include "broker/ha/ha.h"
 #include "runtime/clock.h"
 #include "runtime/log.h"
 
@@ -84,6 +85,7 @@ static void fill_store_conf(tern_broker_t *b) {
   s->max_message_size = b->conf.max_message_size;
   s->message_index_enable = b->conf.message_index_enable;
   if (b->conf.message_delay_level) s->message_delay_level = b->conf.message_delay_level;
+  s->slave_mode = tern_broker_ha_role_slave(b); /* HA: a slave's store takes only replicated bytes */
   s->log = store_log;
   s->hook_ctx = b;
 }
@@ -131,6 +133,7 @@ int tern_broker_init(tern_broker_t *b, tern_err_t *err) {
   tern_broker_pull_install(&b->handlers);
   tern_broker_offsets_install(&b->handlers);
   tern_broker_query_install(&b->handlers);
+  tern_broker_ha_install(b, &b->handlers); /* GET_ALL_DELAY_OFFSET for slaves (broker/ha/) */
   b->rpc.handlers = &b->handlers;
   b->rpc.ctx = b;
   return 0;
@@ -190,8 +193,10 @@ int tern_broker_start(tern_broker_t *b, tern_err_t *err) {
   uv_timer_init(b->loop->uv, &b->t_tick);
   b->t_tick.data = b;
   uv_timer_start(&b->t_tick, on_tick, BROKER_TICK_MS, BROKER_TICK_MS);
+  /* HA (broker/ha/): listener and slave client before the first registration announces haServerAddr */
+  if ((rc = tern_broker_ha_start(b, err))) return rc;
   tern_broker_register_start(b);
-  tern_broker_sched_start(b);
+  if (!b->store_conf.slave_mode) tern_broker_sched_start(b); /* slaves deliver nothing (ScheduleMessageService runs on masters) */
   return 0;
 }
 
@@ -224,6 +229,7 @@ void tern_broker_stop(tern_broker_t *b) {
   uv_timer_stop(&b->t_offsets);
   uv_timer_stop(&b->t_tick);
   tern_broker_register_stop(b);
+  tern_broker_ha_stop(b); /* parked SYNC_MASTER replies answered, HA handles closed */
   tern_broker_sched_stop(b); /* no deliveries while draining; delayOffset.json written */
   if (b->hooks.shutdown) b->hooks.shutdown(b);
   tern_broker_lp_flush_all(b);
@@ -240,6 +246,7 @@ void tern_broker_free(tern_broker_t *b) {
   tern_broker_topics_free(b);
   tern_broker_offsets_free(b);
   tern_broker_register_free(b);
+  tern_broker_ha_free(b);
   tern_buf_free(&b->out);
   tern_arena_free(&b->arena);
 }

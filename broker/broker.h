@@ -160,6 +160,7 @@ struct tern_broker {
   struct tern_longpoll *lp;     /* suspended pulls */
   struct tern_sendq *sendq;     /* SYNC_FLUSH replies parked until the disk confirms */
   struct tern_schedule *sched;  /* delayed messages (SCHEDULE_TOPIC_XXXX) */
+  struct tern_ha *ha;           /* master-slave replication (broker/ha/, theirs) */
   char store_host[64];          /* brokerIP1:listenPort */
   tern_host_t store_host_addr;
 

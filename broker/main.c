@@ -10,6 +10,7 @@
 #include "broker/broker.h"
 #include "conformance/strict.h" /* strict mode (conformance suite) */
 #include "broker/clients.h" /* client-management keys (channelExpiredTimeoutMills, ...) */
+#include "broker/ha/ha.h"     /* HA keys (haListenPort, haMasterAddress, slaveReadEnable, ...) */
 #include "broker/transaction.h" /* transactionTimeOut, transactionCheckMax, transactionCheckInterval */
 #include "runtime/log.h"
 
@@ -47,7 +48,7 @@ int main(int argc, char **argv) {
   tern_config_init(&cfg, "mqbroker");
   if (tern_config_add(&cfg, tern_broker_conf_items, tern_broker_conf_n_items, &a.b.conf) ||
       tern_config_add(&cfg, tern_net_cfg_items, tern_net_cfg_count, &net) ||
-      tern_broker_clients_conf_add(&cfg) || tern_broker_trans_conf_add(&cfg) ||
+      tern_broker_clients_conf_add(&cfg) || tern_broker_trans_conf_add(&cfg) || tern_broker_ha_conf_add(&cfg) ||
       tern_config_add(&cfg, tern_strict_cfg_items, tern_strict_cfg_count, &a.strict_conf)) {
     fprintf(stderr, "mqbroker: %s\n", cfg.errmsg);
     return 1;

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 
 #include "broker/broker_int.h"
+#include "broker/ha/ha.h"
 #include "broker/clients.h"      /* enablePropertyFilter (SQL92) */
 #include "broker/filter/sql92.h" /* SQL92 subscriptions (broker/filter) */
 #include "runtime/log.h"
@@ -269,7 +270,12 @@ int tern_broker_pull_run(tern_broker_t *b, tern_conn_t *c, const tern_cmd_t *req
   rh.next_begin_offset = res.next_begin_offset;
   rh.min_offset = res.min_offset;
   rh.max_offset = res.max_offset;
-  rh.suggest_which_broker_id = 0;
+  /* HA hook (broker/ha/): 4.9's suggestWhichBrokerId (slaveReadEnable, reader behind in memory) */
+  rh.suggest_which_broker_id = tern_broker_ha_suggest(b, g, res.suggest_pulling_from_slave);
+  if (slave && code == TERN_RESP_PULL_OFFSET_MOVED) { /* offsetCheckInSlave=false: the master corrects offsets */
+    code = TERN_RESP_PULL_RETRY_IMMEDIATELY;
+    rh.suggest_which_broker_id = g ? g->broker_id : 0;
+  }
   rh.present = TERN_HDR_PULL_MESSAGE_RESPONSE_HAS_SUGGEST_WHICH_BROKER_ID | TERN_HDR_PULL_MESSAGE_RESPONSE_HAS_NEXT_BEGIN_OFFSET |
                TERN_HDR_PULL_MESSAGE_RESPONSE_HAS_MIN_OFFSET | TERN_HDR_PULL_MESSAGE_RESPONSE_HAS_MAX_OFFSET;
   tern_broker_resp_init(&resp, code);

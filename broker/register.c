@@ -11,6 +11,7 @@
 #include <stdlib.h>
 
 #include "broker/broker_int.h"
+#include "broker/ha/ha.h"
 #include "namesrv/strmap.h"
 #include "runtime/log.h"
 
@@ -60,6 +61,8 @@ static void on_register_reply(void *arg, int status, const tern_cmd_t *resp) {
     tern_warn("broker: REGISTER_BROKER failed: %s", tern_strerror(status));
   else if (resp->code != TERN_RESP_SUCCESS)
     tern_warn("broker: REGISTER_BROKER answered %d: %.*s", resp->code, TERN_STR_ARG(resp->remark));
+  else
+    tern_broker_ha_on_register_reply(r->b, resp); /* HA: a slave learns masterAddr / haServerAddr */
   round_step(r);
 }
 
@@ -95,7 +98,7 @@ static int build_body(tern_broker_t *b, tern_buf_t *out) {
 static void ha_addr(tern_broker_t *b, char *dst, size_t cap) {
   const char *colon = strrchr(b->store_host, ':');
   int len = colon ? (int)(colon - b->store_host) : (int)strlen(b->store_host);
-  snprintf(dst, cap, "%.*s:%d", len, b->store_host, tern_broker_port(b, 0) + 1);
+  snprintf(dst, cap, "%.*s:%d", len, b->store_host, tern_broker_ha_port(b)); /* the bound HA port (broker/ha/) */
 }
 
 static void register_round(tern_broker_t *b, bool first, void (*done)(tern_broker_t *b)) {

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 
 #include "broker/broker_int.h"
+#include "broker/ha/ha.h"
 #include "broker/transaction.h"
 #include "runtime/clock.h"
 #include "runtime/log.h"
@@ -237,6 +238,10 @@ static int finish(tern_broker_t *b, tern_conn_t *c, const tern_cmd_t *req, const
   int32_t code;
   const char *remark = put_status_remark(b, res->status, &code);
   if (res->status != TERN_PUT_OK) return send_error(b, c, req, code, remark);
+  /* HA hook (broker/ha/): SYNC_MASTER waits for a slave's ack, then for the disk when SYNC_FLUSH */
+  if (wait && tern_broker_ha_sync_master(b))
+    return tern_broker_ha_park(b, c, req, res->end_offset, msg_id, qid, res->queue_offset,
+                               b->store_conf.flush_disk_type == TERN_FLUSH_SYNC);
   if (b->store_conf.flush_disk_type == TERN_FLUSH_SYNC && wait)
     return tern_broker_sendq_park(b, c, req, res->end_offset, msg_id, qid, res->queue_offset);
   return tern_broker_send_reply_ok(b, c, req, TERN_RESP_SUCCESS, msg_id, qid, res->queue_offset, &b->arena);
@@ -420,6 +425,11 @@ static int send_batch(tern_broker_t *b, tern_conn_t *c, const tern_cmd_t *req, c
 
 static int dispatch_send(tern_broker_t *b, tern_conn_t *c, const tern_cmd_t *req, const tern_hdr_send_message_request_t *h) {
   if (b->stopping) return send_error(b, c, req, TERN_RESP_SERVICE_NOT_AVAILABLE, "broker is shutting down");
+  if (b->store_conf.slave_mode) { /* HA hook: a slave refuses sends before any topic is auto-created */
+    int32_t code;
+    const char *remark = put_status_remark(b, TERN_PUT_SERVICE_NOT_AVAILABLE, &code);
+    return send_error(b, c, req, code, remark);
+  }
   return h->batch ? send_batch(b, c, req, h) : send_single(b, c, req, h);
 }
 

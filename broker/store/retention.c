@@ -81,6 +81,7 @@ void retention_tick(tern_store_t *s) {
 }
 
 void tern_store_tick(tern_store_t *s) {
-  if (dispatch_pending(s) != TERN_OK) tern_store_logf(s, "store: dispatch still stopped at offset %lld", (long long)s->reput_offset);
+  /* a slave's log may end in a partial replicated record: replica_dispatch stops there quietly */
+  if ((s->cfg.slave_mode ? replica_dispatch(s, NULL, NULL, NULL) : dispatch_pending(s)) != TERN_OK) tern_store_logf(s, "store: dispatch still stopped at offset %lld", (long long)s->reput_offset);
   retention_tick(s);
 }

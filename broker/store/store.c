@@ -246,6 +246,7 @@ void tern_store_close(tern_store_t *s) {
   atomic_store(&s->closing, true);
   flusher_stop(s);
   alloc_stop(&s->alloc);
+  replica_cut_partial(s); /* slave: no partial replicated record survives a clean exit */
   clog_flush(s, 0);
   cq_flush_all(s, true);
   if (atomic_load(&s->dispatched_ts) > 0) s->ckpt_v.logics_msg_timestamp = atomic_load(&s->dispatched_ts);
@@ -264,6 +265,11 @@ int tern_store_put_batch(tern_store_t *s, const tern_store_msg_t *m, size_t n, t
     res->status = TERN_PUT_SERVICE_NOT_AVAILABLE;
     res->reason = "store is shutting down";
     return TERN_ECLOSED;
+  }
+  if (s->cfg.slave_mode) { /* a slave's log is the master's copy (tern_store_append_raw) */
+    res->status = TERN_PUT_SERVICE_NOT_AVAILABLE;
+    res->reason = "messages are put to the slave";
+    return TERN_EINVAL;
   }
   if (atomic_load(&s->disk_full)) {
     res->status = TERN_PUT_SERVICE_NOT_AVAILABLE;

@@ -59,6 +59,9 @@ typedef struct tern_store_config {
   void (*log)(void *ctx, const char *line);
   void (*before_flush)(void *ctx); /* runs on the flush thread before each commit-log sync (tests: a slow disk) */
   void *hook_ctx;
+  /* brokerRole=SLAVE (broker/ha/): puts are refused with SERVICE_NOT_AVAILABLE, as DefaultMessageStore
+   * does on a slave; the log grows only through tern_store_append_raw (replication). */
+  bool slave_mode;
 } tern_store_config_t;
 
 void tern_store_config_init(tern_store_config_t *c);
@@ -134,6 +137,27 @@ void tern_store_set_flush_notify(tern_store_t *s, void (*round_done)(void *ctx),
 tern_put_status_t tern_store_flush_block(tern_store_t *s, int64_t end_offset);
 /* Flushes the commit log now on the calling thread (offset durable on return). */
 int tern_store_flush_now(tern_store_t *s);
+
+/* ---- replication (broker/ha/, reference 8.11) ----
+ * Master side: the commit-log bytes from `phys` on, as they are in the mapped
+ * file that holds them: *p points into the mapping, *n is at most `max` and
+ * never crosses a file boundary (0: nothing written there yet). Copy the
+ * bytes before the next loop pass if they may be kept long. TERN_ENOTFOUND
+ * when phys is below the oldest file (deleted by retention) or past the end. */
+int tern_store_read_raw(tern_store_t *s, int64_t phys, size_t max, const uint8_t **p, size_t *n);
+/* Slave side: appends bytes the master sent at exactly its physical offset.
+ * `phys` must equal tern_store_commitlog_max_offset(), or, for an empty store,
+ * be the start of a file (mappedFileSizeCommitLog multiple). The bytes may end
+ * inside a record; every record (and blank filler) completed by them is
+ * dispatched to its consume queue and the index as on the master, and
+ * on_record (may be NULL) is called for each dispatched record (wake pulls).
+ * A trailing partial record is kept (the max offset includes it, so the master
+ * resumes right after it) and cut on close or recovery. TERN_EINVAL for a
+ * wrong offset or bytes that are not records (the caller drops the master
+ * connection), TERN_EIO when a file cannot be created. */
+typedef void (*tern_store_record_fn)(void *ctx, const tern_msg_record_t *r);
+int tern_store_append_raw(tern_store_t *s, int64_t phys, const uint8_t *p, size_t n, tern_store_record_fn on_record,
+                          void *ctx, tern_err_t *err);
 
 /* RocketMQ's GetMessageStatus. */
 typedef enum {

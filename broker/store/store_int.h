@@ -246,6 +246,12 @@ int clog_flush(tern_store_t *s, int64_t least_bytes);
 int64_t tern_mono_ms(void);
 void checkpoint_write(tern_store_t *s, bool clean);
 
+/* replica.c (broker/ha/ replication): dispatches the whole records past
+ * reput_offset of a slave's log, stopping at a partial tail; cuts that tail
+ * back on close (slave_mode). */
+int replica_dispatch(tern_store_t *s, tern_store_record_fn on_record, void *ctx, tern_err_t *err);
+void replica_cut_partial(tern_store_t *s);
+
 /* recovery.c */
 int store_recover(tern_store_t *s, tern_err_t *err);
 
