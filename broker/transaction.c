@@ -98,6 +98,7 @@ int tern_broker_trans_redirect(tern_broker_t *b, tern_store_msg_t *m) {
   if (m->reconsume_times > 0 && level > 0) return 0; /* SendMessageProcessor: a delayed retry is not a half message */
   if (!(t = get(b))) return 0;
   if (t->conf.reject_transaction_message) return -1;
+  if (!tern_broker_topic_find(b, HALF)) tern_broker_topic_ensure(b, HALF, 1, TERN_PERM_READ | TERN_PERM_WRITE, 0);
   t->props.len = 0;
   t->props.err = 0;
   tern_props_cursor_init(&cur, m->properties);
@@ -124,6 +125,7 @@ static int write_op(tern_broker_t *b, int32_t half_qid, int64_t half_qoff) {
   tern_put_result_t res;
   char body[24];
   int n = snprintf(body, sizeof body, "%lld", (long long)half_qoff);
+  if (!tern_broker_topic_find(b, OP)) tern_broker_topic_ensure(b, OP, 1, TERN_PERM_READ | TERN_PERM_WRITE, 0);
   memset(&m, 0, sizeof m);
   m.topic = OP;
   m.queue_id = half_qid;
