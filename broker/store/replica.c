@@ -106,6 +106,18 @@ int replica_dispatch(tern_store_t *s, tern_store_record_fn on_record, void *ctx,
   return TERN_OK;
 }
 
+/* Drops the log past the last dispatched record (a partial or invalid tail). */
+static void cut_to_reput(tern_store_t *s) {
+  int64_t end = atomic_load(&s->clog_written);
+  if (s->reput_offset >= end || s->clog.n == 0) return;
+  if (s->reput_offset < fq_min_offset(&s->clog)) return;
+  tern_store_logf(s, "store: cutting %lld replicated bytes of an incomplete or invalid record at %lld",
+                  (long long)(end - s->reput_offset), (long long)s->reput_offset);
+  fq_truncate(&s->clog, s->reput_offset);
+  atomic_store(&s->clog_written, s->reput_offset);
+  if (atomic_load(&s->clog_flushed) > s->reput_offset) atomic_store(&s->clog_flushed, s->reput_offset);
+}
+
 int tern_store_append_raw(tern_store_t *s, int64_t phys, const uint8_t *p, size_t n, tern_store_record_fn on_record,
                           void *ctx, tern_err_t *err) {
   fqueue_t *q = &s->clog;
@@ -135,16 +147,11 @@ int tern_store_append_raw(tern_store_t *s, int64_t phys, const uint8_t *p, size_
     p += k;
     n -= k;
   }
-  return replica_dispatch(s, on_record, ctx, err);
+  int rc = replica_dispatch(s, on_record, ctx, err);
+  if (rc) cut_to_reput(s); /* bytes that are not records never stay in the log (nor count in the max offset) */
+  return rc;
 }
 
 void replica_cut_partial(tern_store_t *s) {
-  int64_t end = atomic_load(&s->clog_written);
-  if (!s->cfg.slave_mode || s->reput_offset >= end || s->clog.n == 0) return;
-  if (s->reput_offset < fq_min_offset(&s->clog)) return;
-  tern_store_logf(s, "store: cutting %lld replicated bytes of an incomplete record at %lld",
-                  (long long)(end - s->reput_offset), (long long)s->reput_offset);
-  fq_truncate(&s->clog, s->reput_offset);
-  atomic_store(&s->clog_written, s->reput_offset);
-  if (atomic_load(&s->clog_flushed) > s->reput_offset) atomic_store(&s->clog_flushed, s->reput_offset);
+  if (s->cfg.slave_mode) cut_to_reput(s);
 }
