@@ -16,6 +16,7 @@
 #include "fault.h"
 #include "msg_int.h"
 #include "tern/producer.h"
+#include "transaction_int.h"
 
 enum { MODE_SYNC, MODE_ASYNC, MODE_ONEWAY };
 
@@ -150,6 +151,9 @@ int tern_producer_start(tern_producer_t *p) {
   if (rc == 0) p->started = true;
   return rc;
 }
+
+/* transaction.c: the instance of a producer (transaction_int.h). */
+tc_inst_t *tc_producer_inst(tern_producer_t *p) { return &p->in; }
 
 /* ---- completion ---- */
 
@@ -376,6 +380,10 @@ static int prepare(tern_producer_t *p, tc_send_t *s, const tern_msg_t *m, int mo
   s->p = p;
   s->mode = mode;
   s->flag = m->flag;
+  { /* transaction.c: a half message (TRAN_MSG=true) is flagged PREPARED, as Java's sendKernelImpl does */
+    const char *tx = tern_msg_property(m, TERN_PROP_TRANSACTION_PREPARED);
+    if (tx && tern_str_to_bool(tern_str_from_cstr(tx))) s->sys_flag |= TERN_SYSFLAG_TRANSACTION_PREPARED_TYPE;
+  }
   s->max_attempts = mode == MODE_ONEWAY ? 1 : 1 + (p->in.conf.retry_times > 0 ? p->in.conf.retry_times : 0);
   if (!tern_topic_valid(tern_str_from_cstr(m->topic)) || !tern_topic_send_allowed(tern_str_from_cstr(m->topic)))
     return TERN_EINVAL;
@@ -589,6 +597,7 @@ int tern_producer_send_batch(tern_producer_t *p, const tern_msg_t *const *msgs, 
 void tern_producer_shutdown(tern_producer_t *p, uint32_t timeout_ms) {
   uint64_t end = tc_mono_us() + (uint64_t)timeout_ms * 1000u;
   if (!p) return;
+  tc_tx_free(&p->in); /* transaction.c: stops the check thread (the loop still runs) */
   if (p->started) {
     while (atomic_load(&p->inflight) > 0 && tc_mono_us() < end) {
       struct timespec ts = {0, 1000000};

@@ -60,4 +60,37 @@ int tern_producer_queues(tern_producer_t *p, const char *topic, tern_mq_t **out,
  * TERN_ECLOSED. */
 void tern_producer_shutdown(tern_producer_t *p, uint32_t timeout_ms);
 
+/* ---- transactional producer (RocketMQ TransactionMQProducer; reference 5.12) ----
+ * A producer becomes transactional once a check listener is set. A
+ * transaction sends the message as a half message (TRAN_MSG=true, PGROUP,
+ * sysFlag PREPARED; a delay level is dropped), runs the local transaction on
+ * the calling thread, then tells the broker the outcome with END_TRANSACTION
+ * (oneway): COMMIT makes the message visible, ROLLBACK discards it, UNKNOWN
+ * leaves it to the broker, which later asks the producer group
+ * (CHECK_TRANSACTION_STATE) on one of its connections; the check listener
+ * answers on the producer's check thread and its answer is sent back the
+ * same way (fromTransactionCheck=true). */
+typedef enum { TERN_TX_UNKNOWN = 0, TERN_TX_COMMIT = 1, TERN_TX_ROLLBACK = 2 } tern_tx_state_t;
+/* Runs the local transaction of the half message m just stored (r: its send result). */
+typedef tern_tx_state_t (*tern_tx_execute_fn)(void *arg, const tern_msg_t *m, const tern_send_result_t *r);
+/* The state of the transaction of half message m (m->msg_id is its UNIQ_KEY, the transaction id). */
+typedef tern_tx_state_t (*tern_tx_check_fn)(void *arg, const tern_rmsg_t *m);
+
+typedef struct tern_tx_result {
+  tern_send_result_t send; /* the half message's send */
+  tern_tx_state_t state;   /* what END_TRANSACTION told the broker */
+} tern_tx_result_t;
+
+/* Once, before tern_producer_start: sets the check listener (called on the
+ * producer's own check thread, one check at a time) and starts that thread. */
+int tern_producer_set_transaction_listener(tern_producer_t *p, tern_tx_check_fn check, void *arg);
+/* Any thread, concurrently (not from a callback). Sends m as a half message
+ * (adds TRAN_MSG and PGROUP to m, drops its delay level), runs exec(arg, m,
+ * &r->send) when the send succeeded (a send stored with another status is
+ * rolled back), then sends END_TRANSACTION. Returns 0 when the half message
+ * was sent (r->state is the outcome told to the broker), the send's error
+ * otherwise; TERN_EINVAL without a check listener. */
+int tern_producer_send_in_transaction(tern_producer_t *p, tern_msg_t *m, tern_tx_execute_fn exec, void *arg,
+                                      tern_tx_result_t *r);
+
 #endif
