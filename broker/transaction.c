@@ -15,7 +15,10 @@
  * failed"; Java would fail later with an exception), and a missing PGROUP is
  * "The producer group wrong" (Java: NullPointerException). A half message
  * still within its CHECK_IMMUNITY_TIME_IN_SECONDS stops the scan until it is
- * due (Java re-appends it with TRAN_PREPARED_QUEUE_OFFSET and moves on). */
+ * due (Java re-appends it with TRAN_PREPARED_QUEUE_OFFSET and moves on).
+ * The half topic is created (1 queue, RW) with the first half message and the
+ * op topic with the first op message, so both can be pulled and kept by the
+ * store's housekeeping; TRANS_CHECK_MAX_TIME_TOPIC with the first discard. */
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -466,11 +469,6 @@ static void check_round(trans_t *t) {
   }
   if (new_op != tern_broker_offset_get(b, OP, GROUP, TRANS_QUEUE)) tern_broker_offset_set(b, OP, GROUP, TRANS_QUEUE, new_op);
   free(ops);
-}
-
-void tern_broker_trans_check_now(tern_broker_t *b) {
-  trans_t *t = get(b);
-  if (t) check_round(t);
 }
 
 static void on_timer(uv_timer_t *tm) { check_round(tm->data); }

@@ -48,7 +48,4 @@ void tern_broker_trans_free(tern_broker_t *b);
  * are refused (rejectTransactionMessage: the caller answers NO_PERMISSION). */
 int tern_broker_trans_redirect(tern_broker_t *b, tern_store_msg_t *m);
 
-/* Runs one check round now (tests, tools). */
-void tern_broker_trans_check_now(tern_broker_t *b);
-
 #endif
