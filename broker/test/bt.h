@@ -1,8 +1,9 @@
 /* Request helpers for the broker tests: build requests with the generated
  * header codecs and send them through the runtime's blocking client. The
  * servers are started with runtime/test/proc_fixture.h (tern_fixture_*); the
- * bt_broker_* names below are the old ones, kept for code not yet moved to it
- * (client-c/test/ct_env.c, bench/broker/bench_broker.c). */
+ * bt_broker_* / bt_rss_kb / bt_now_ms names below are the old ones, kept only
+ * for code not yet moved to it (bench/broker/bench_broker.c,
+ * test_broker_sql92.c). New code: call tern_fixture_* directly. */
 #ifndef TERN_BROKER_TEST_BT_H
 #define TERN_BROKER_TEST_BT_H
 
@@ -11,7 +12,6 @@
 #include "gen/codes.h"
 #include "gen/message.h"
 #include "gen/rpc.h"
-#include "ns_proc.h"
 #include "proc_fixture.h"
 #include "runtime/pool.h"
 
@@ -22,7 +22,6 @@ static inline int bt_broker_start(bt_broker_t *p, const char *dir, int ns_port, 
   return tern_fixture_broker_start(p, dir, ns_port, extra_conf);
 }
 static inline int bt_broker_stop(bt_broker_t *p, int keep_dir) { return tern_fixture_stop(p, keep_dir); }
-static inline void bt_broker_kill(bt_broker_t *p) { tern_fixture_kill(p); }
 static inline long bt_rss_kb(pid_t pid) { return tern_fixture_rss_kb(pid); }
 static inline double bt_now_ms(void) { return tern_fixture_now_ms(); }
 

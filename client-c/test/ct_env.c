@@ -1,70 +1,30 @@
 /* Client test fixture: a real mqnamesrv and one or more mqbroker processes on
- * ephemeral loopback ports with temp stores (through the name-server and
- * broker test helpers), client settings pointing at them, and a topic
- * creation helper that waits until the name server routes the topic. */
+ * ephemeral loopback ports with temp stores (runtime/test/proc_fixture.h),
+ * client settings pointing at them, and a topic creation helper that waits
+ * until the name server routes the topic. A test whose ASSERT fails returns
+ * early and leaves its servers running; the fixture starts them to die with
+ * the test binary (PR_SET_PDEATHSIG), so none outlives it. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "ct_env.h"
 #include "gen/bodies.h"
 
-/* Server processes still running when the test binary exits (a failed
- * ASSERT returns early, leaving its environment behind) are killed here, so
- * no server outlives its test. Only pids are kept: the environments live on
- * the failed tests' stacks. */
-#define CT_MAX_LIVE 32
-static pid_t live[CT_MAX_LIVE];
-
-static void live_add(pid_t pid) {
-  int i;
-  for (i = 0; i < CT_MAX_LIVE; i++)
-    if (!live[i]) {
-      live[i] = pid;
-      return;
-    }
-}
-
-static void live_del(pid_t pid) {
-  int i;
-  for (i = 0; i < CT_MAX_LIVE; i++)
-    if (live[i] == pid) live[i] = 0;
-}
-
-static void stop_live(void) {
-  int i;
-  for (i = 0; i < CT_MAX_LIVE; i++)
-    if (live[i] > 0) {
-      kill(live[i], SIGKILL);
-      waitpid(live[i], NULL, 0);
-      live[i] = 0;
-    }
-}
-
 int ct_env_start(ct_env_t *e, int nbrokers, const char *extra_conf) {
   int i;
   char conf[512];
-  static int registered;
   memset(e, 0, sizeof *e);
-  if (!registered) {
-    atexit(stop_live);
-    registered = 1;
-  }
-  if (ns_proc_start(&e->ns, NULL) != 0) return -1;
-  live_add(e->ns.pid);
+  if (tern_fixture_namesrv_start(&e->ns, NULL, NULL) != 0) return -1;
   snprintf(e->ns_addr, sizeof e->ns_addr, "127.0.0.1:%d", e->ns.port);
   for (i = 0; i < nbrokers && i < CT_MAX_BROKERS; i++) {
     snprintf(conf, sizeof conf, "brokerName=broker-%c\nbrokerClusterName=TernCluster\nflushDiskType=ASYNC_FLUSH\n%s",
              'a' + i, extra_conf ? extra_conf : "");
-    if (bt_broker_start(&e->br[i], NULL, e->ns.port, conf) != 0) {
+    if (tern_fixture_broker_start(&e->br[i], NULL, e->ns.port, conf) != 0) {
       ct_env_stop(e);
       return -1;
     }
-    live_add(e->br[i].pid);
     snprintf(e->br_addr[i], sizeof e->br_addr[i], "127.0.0.1:%d", e->br[i].port);
     e->nbr++;
   }
@@ -74,25 +34,14 @@ int ct_env_start(ct_env_t *e, int nbrokers, const char *extra_conf) {
 void ct_env_stop(ct_env_t *e) {
   int i;
   for (i = 0; i < e->nbr; i++)
-    if (e->br[i].pid > 0) {
-      live_del(e->br[i].pid);
-      bt_broker_stop(&e->br[i], 0);
-    }
+    if (e->br[i].pid > 0) tern_fixture_stop(&e->br[i], 0);
   e->nbr = 0;
-  if (e->ns.pid > 0) {
-    live_del(e->ns.pid);
-    ns_proc_stop(&e->ns, 0);
-  }
-  e->ns.pid = 0;
+  if (e->ns.pid > 0) tern_fixture_stop(&e->ns, 0);
 }
 
 int ct_broker_stop(ct_env_t *e, int i) {
-  int rc;
   if (i < 0 || i >= e->nbr || e->br[i].pid <= 0) return -1;
-  live_del(e->br[i].pid);
-  rc = bt_broker_stop(&e->br[i], 0);
-  e->br[i].pid = 0;
-  return rc;
+  return tern_fixture_stop(&e->br[i], 0);
 }
 
 void ct_conf(const ct_env_t *e, tern_client_conf_t *c, const char *group) {

@@ -1,16 +1,17 @@
-/* Client test fixture (ct_env.c). */
+/* Client test fixture (ct_env.c): servers started with runtime/test/proc_fixture.h. */
 #ifndef TERN_CLIENT_TEST_CT_ENV_H
 #define TERN_CLIENT_TEST_CT_ENV_H
 
 #include "bt.h"
+#include "proc_fixture.h"
 #include "tern/client.h"
 
 #define CT_MAX_BROKERS 2
 
 typedef struct ct_env {
-  ns_proc_t ns;
+  tern_fixture_proc_t ns;
   char ns_addr[64];
-  bt_broker_t br[CT_MAX_BROKERS];
+  tern_fixture_proc_t br[CT_MAX_BROKERS];
   char br_addr[CT_MAX_BROKERS][64];
   int nbr;
 } ct_env_t;
