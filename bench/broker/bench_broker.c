@@ -604,9 +604,14 @@ int main(int argc, char **argv) {
   /* warm up: creates the topic, maps the files */
   if (load(b.port, &f, NCONN, 8, 0, 1, true, b.pid, &r1)) return 1;
   free(r1.lat);
-  if (getenv("BENCH_BROKER_PEAK")) { /* profiling aid: only the 64-in-flight run (ASYNC or what CONF says) */
-    if (load(b.port, &f, NCONN, 64, 0, secs, true, b.pid, &r64)) return 1;
-    report("broker, 64 in flight x 4 conns (peak)", &r64, true);
+  if (getenv("BENCH_BROKER_PEAK")) { /* profiling aid: one closed-loop run, "depth[:conns]" (default 64:4) */
+    int depth = 64, nc = NCONN;
+    if (sscanf(getenv("BENCH_BROKER_PEAK"), "%d:%d", &depth, &nc) < 1 || depth < 1) depth = 64;
+    if (nc < 1 || nc > NCONN) nc = NCONN;
+    printf("  broker pid %d\n", (int)b.pid);
+    fflush(stdout);
+    if (load(b.port, &f, nc, depth, 0, secs, true, b.pid, &r64)) return 1;
+    report("broker, closed loop (BENCH_BROKER_PEAK)", &r64, true);
     printf("clean stop: exit %d\n", bt_broker_stop(&b, 0));
     return 0;
   }

@@ -36,6 +36,7 @@ static void warm(mfile_t *m) {
 /* Faults [off, end) of the mapping in for reading (page cache + page
  * tables), without dirtying it. */
 static void prefault(mfile_t *m, int64_t off, int64_t end) {
+  off = off / TERN_OS_PAGE * TERN_OS_PAGE; /* madvise wants a page-aligned start */
   if (end > m->size) end = m->size;
   if (off >= end) return;
 #ifdef MADV_POPULATE_READ
@@ -73,7 +74,7 @@ static bool prefault_step(pf_t *pf, int *npf) {
     int64_t w = atomic_load_explicit(&pf[i].m->wrote, memory_order_acquire);
     int64_t want = w + PREFAULT_AHEAD < pf[i].m->size ? w + PREFAULT_AHEAD : pf[i].m->size;
     if (pf[i].done < w) pf[i].done = w / TERN_OS_PAGE * TERN_OS_PAGE; /* behind the writer: skip */
-    if (pf[i].done < want) {
+    if (pf[i].done + PREFAULT_CHUNK <= want || (pf[i].done < want && want == pf[i].m->size)) { /* whole chunks */
       int64_t end = pf[i].done + PREFAULT_CHUNK < want ? pf[i].done + PREFAULT_CHUNK : want;
       prefault(pf[i].m, pf[i].done, end);
       pf[i].done = end;
