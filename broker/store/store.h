@@ -41,7 +41,8 @@ typedef struct tern_store_config {
   bool check_crc_on_recover;            /* checkCRCOnRecover, true */
   bool warm_mapped_file_enable;         /* warmMapedFileEnable, false: the allocator writes zeros through each new
                                            commit-log file and syncs it, so later fdatasyncs flush data only (no
-                                           extent conversion to journal): faster SYNC_FLUSH for 2x file writes */
+                                           extent conversion to journal): faster SYNC_FLUSH for 2x file writes.
+                                           Always on with SYNC_FLUSH (README, "Preparing commit-log files") */
   const char *message_delay_level;      /* messageDelayLevel, "1s 5s 10s 30s 1m 2m 3m 4m 5m 6m 7m 8m 9m 10m 20m 30m 1h 2h":
                                            SCHEDULE_TOPIC_XXXX entries carry store time + the level's delay as tagsCode */
   int32_t max_transfer_bytes_on_message_in_memory; /* 262144 */
