@@ -88,7 +88,11 @@ static void on_record(void *ctx, const tern_msg_record_t *r) {
   if (!tern_str_eq_cstr(r->topic, TERN_TOPIC_SCHEDULE)) tern_broker_notify_arrival(sl->ha->b, r->topic, r->queue_id);
 }
 
-static size_t max_frame(const hslave_t *sl) { return HA_HEADER + (size_t)sl->ha->file_size; }
+/* Largest frame body accepted: a commit-log file, at most 64 MiB (a master sends haTransferBatchSize, 32 KiB). */
+static size_t max_body(const hslave_t *sl) {
+  return sl->ha->file_size < (64 << 20) ? (size_t)sl->ha->file_size : (size_t)64 << 20;
+}
+static size_t max_frame(const hslave_t *sl) { return HA_HEADER + max_body(sl); }
 
 static void on_sl_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
   hslave_t *sl = h->data;
@@ -117,14 +121,13 @@ static void on_sl_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf) {
     return;
   }
   if (nread == 0) return;
-  if (nread == UV_ENOBUFS) return;
   sl->rlen += (size_t)nread;
   sl->last_read = uv_now(b->loop->uv);
   while (sl->rlen - pos >= HA_HEADER) {
     const uint8_t *h = sl->rb + pos;
     int64_t off = (int64_t)tern_load_be64(h);
     int32_t size = (int32_t)tern_load_be32(h + 8);
-    if (size < 0 || (size_t)size > (size_t)sl->ha->file_size || off < 0) {
+    if (size < 0 || (size_t)size > max_body(sl) || off < 0) {
       sl_close(sl, "frame size or offset out of range", true);
       return;
     }
