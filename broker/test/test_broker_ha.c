@@ -9,7 +9,8 @@
  * offset. SYNC_MASTER: SEND_OK only once the slave has the record (it is
  * pullable from the slave the moment the reply arrives), FLUSH_SLAVE_TIMEOUT
  * while the slave is frozen (SIGSTOP), SLAVE_NOT_AVAILABLE with the slave
- * stopped. Bad peers: garbage reports to the master's HA port and garbage
+ * stopped (the master is SYNC_FLUSH too: slave, then disk). slaveReadEnable:
+ * suggestWhichBrokerId follows the group's brokerId, 0 without it. Bad peers: garbage reports to the master's HA port and garbage
  * frames to a slave are disconnected and nobody crashes. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -21,6 +22,7 @@
 #include <unistd.h>
 
 #include "bt.h"
+#include "broker/subgroups.h"
 #include "gen/bodies.h"
 #include "tern_test.h"
 
@@ -175,6 +177,22 @@ static int update_offset(bt_client_t *c, const char *group, int q, int64_t off) 
   return rc;
 }
 
+/* UPDATE_AND_CREATE_SUBSCRIPTIONGROUP with brokerId (the broker consumers of the group read from). */
+static int create_group(bt_client_t *c, const char *group, int64_t broker_id) {
+  tern_body_subscription_group_config_t g;
+  tern_buf_t body;
+  tern_cmd_t req, r;
+  int rc = -1;
+  tern_subgroups_default_config(&g, tern_str_from_cstr(group));
+  g.broker_id = broker_id;
+  tern_buf_init(&body, 0);
+  tern_body_subscription_group_config_encode(&g, &body, 0);
+  tern_rpc_request_init(&req, TERN_REQ_UPDATE_AND_CREATE_SUBSCRIPTIONGROUP, (tern_str_t){(const char *)body.p, body.len});
+  if (bt_call(c, &req, &r, 3000) == 0) rc = r.code;
+  tern_buf_free(&body);
+  return rc;
+}
+
 /* Every queue of the slave matches the master's records byte for byte. */
 static void expect_same_queues(bt_client_t *cm, bt_client_t *cs, int total) {
   tern_buf_t bm, bs;
@@ -211,6 +229,11 @@ TEST(async_master_slave_replicates_byte_identical) {
   /* more traffic while the slave is attached */
   ASSERT_EQ(send_n(&cm, 40, 60, NULL), 60);
   expect_same_queues(&cm, &cs, 100);
+  /* without slaveReadEnable every pull suggests the master, whatever the group says */
+  ASSERT_EQ(create_group(&cm, "CG_READ1", 1), 0);
+  ASSERT_OK(bt_pull(&cm, "CG_READ1", TOPIC, 0, 0, 4, 0x4, 0, "*", &r, 3000));
+  ASSERT_EQ(r.code, 0);
+  ASSERT_EQ(bt_ext_i64(&r, "suggestWhichBrokerId"), 0);
   /* the slave refuses sends */
   ASSERT_OK(bt_send(&cs, TERN_REQ_SEND_MESSAGE_V2, TOPIC, 0, TERN_STR("no"), TERN_STR_NULL, false, &r));
   ASSERT_EQ(r.code, TERN_RESP_SERVICE_NOT_AVAILABLE);
@@ -270,7 +293,7 @@ TEST(sync_master_acks_only_after_the_slave_has_it) {
   tern_cmd_t r;
   int ha_port;
   ASSERT_OK(tern_fixture_namesrv_start(&ns, NULL, NULL));
-  ASSERT_OK(start_master(&m, ns.port, "SYNC_MASTER", &ha_port, NULL));
+  ASSERT_OK(start_master(&m, ns.port, "SYNC_MASTER", &ha_port, "flushDiskType=SYNC_FLUSH\n"));
   ASSERT_OK(bt_open(&cm, m.port));
   /* no slave yet: stored, but SLAVE_NOT_AVAILABLE */
   ASSERT_OK(bt_send(&cm, TERN_REQ_SEND_MESSAGE_V2, TOPIC, 0, TERN_STR("lonely"), TERN_STR_NULL, false, &r));
@@ -364,7 +387,7 @@ TEST(bad_ha_peers_are_disconnected) {
   bt_client_t cm;
   tern_cmd_t r;
   int ha_port, fd;
-  ASSERT_OK(start_master(&m, 0, "ASYNC_MASTER", &ha_port, NULL));
+  ASSERT_OK(start_master(&m, 0, "ASYNC_MASTER", &ha_port, "slaveReadEnable=true\n"));
   ASSERT_OK(bt_open(&cm, m.port));
   ASSERT_EQ(send_n(&cm, 0, 5, NULL), 5);
   /* a negative report */
@@ -408,6 +431,14 @@ TEST(bad_ha_peers_are_disconnected) {
   /* the master is fine */
   ASSERT_OK(bt_send(&cm, TERN_REQ_SEND_MESSAGE_V2, TOPIC, 0, TERN_STR("still"), TERN_STR_NULL, false, &r));
   ASSERT_EQ(r.code, 0);
+  /* slaveReadEnable=true (this master): suggestWhichBrokerId is the group's brokerId when the reader keeps up */
+  ASSERT_EQ(create_group(&cm, "CG_READ1", 1), 0);
+  ASSERT_OK(bt_pull(&cm, "CG_READ1", TOPIC, 0, 0, 4, 0x4, 0, "*", &r, 3000));
+  ASSERT_EQ(r.code, 0);
+  ASSERT_EQ(bt_ext_i64(&r, "suggestWhichBrokerId"), 1);
+  ASSERT_OK(bt_pull(&cm, "CG_READ0", TOPIC, 0, 0, 4, 0x4, 0, "*", &r, 3000));
+  ASSERT_EQ(r.code, 0);
+  ASSERT_EQ(bt_ext_i64(&r, "suggestWhichBrokerId"), 0);
 
   /* a fake master feeding a slave garbage: the slave drops it and reconnects */
   {
