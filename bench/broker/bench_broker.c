@@ -9,6 +9,7 @@
  *   - drain: pull a backlog of N messages (default 200,000) with 32-message
  *     pulls over 8 queues, messages/s; broker RSS under load.
  * Usage: bench_broker [backlog-messages] [seconds-per-run]; BENCH_BROKER_CONF adds broker.conf lines. */
+#define _GNU_SOURCE 1 /* ppoll */
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -22,6 +23,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -295,9 +297,12 @@ static int load(int port, const tmpl_t *t, int nconn, int depth, double rate, do
       if (flush_out(&c[i], t)) return -1;
       pfd[i] = (struct pollfd){c[i].fd, (short)(POLLIN | (c[i].sent < c[i].queued * t->flen ? POLLOUT : 0)), 0};
     }
-    int wait_ms = rate > 0 ? (int)(next_due - now) : 100;
-    if (wait_ms < 0) wait_ms = 0;
-    if (poll(pfd, (nfds_t)nconn, wait_ms) < 0) return -1;
+    /* open loop: sleep exactly until the next request is due (a poll() in whole
+     * milliseconds would round sub-millisecond gaps to 0 and spin a core) */
+    double wait = rate > 0 ? next_due - now : 100;
+    if (wait < 0) wait = 0;
+    struct timespec tmo = {(time_t)(wait / 1000), (long)((wait - (double)(time_t)(wait / 1000) * 1000) * 1e6)};
+    if (ppoll(pfd, (nfds_t)nconn, &tmo, NULL) < 0 && errno != EINTR) return -1;
     now = bt_now_ms();
     for (int i = 0; i < nconn; i++)
       if ((pfd[i].revents & (POLLIN | POLLERR | POLLHUP)) && drain_replies(&c[i], r, now, check)) return -1;
@@ -335,6 +340,7 @@ typedef struct econn {
   size_t have;
   uint64_t owe; /* bytes of replies not yet written */
   uint64_t pos;
+  bool want_out;
   uint8_t buf[RBUF];
 } econn_t;
 
@@ -386,8 +392,11 @@ static void echo_main(int lfd, const uint8_t *reply, size_t rlen) {
         e->owe -= (uint64_t)w;
         e->pos += (uint64_t)w;
       }
-      struct epoll_event cev = {.events = EPOLLIN | (e->owe ? EPOLLOUT : 0), .data.ptr = e};
-      epoll_ctl(ep, EPOLL_CTL_MOD, e->fd, &cev);
+      if ((e->owe != 0) != e->want_out) { /* only when the interest changes: no syscall per frame */
+        struct epoll_event cev = {.events = EPOLLIN | (e->owe ? EPOLLOUT : 0), .data.ptr = e};
+        e->want_out = e->owe != 0;
+        epoll_ctl(ep, EPOLL_CTL_MOD, e->fd, &cev);
+      }
     }
   }
 }
