@@ -3,6 +3,7 @@
  * with late responses dropped, oneway sends that get no reply, pending
  * requests failed when their connection closes, zero-copy replies, the
  * blocking client, and work posted to a loop from other threads. */
+#include <netdb.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdlib.h>
@@ -278,28 +279,43 @@ TEST(connect_timeout_fails_the_request) {
   close(lfd);
 }
 
+/* True when the machine resolves "localhost" at all: a bare chroot without
+ * /etc/hosts does not, and then only the failure path can be checked. */
+static bool localhost_resolves(void) {
+  struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res = NULL;
+  if (getaddrinfo("localhost", NULL, &hints, &res) != 0) return false;
+  freeaddrinfo(res);
+  return true;
+}
+
 TEST(host_names_are_resolved) {
   fx_server_t fx;
   client_t cl;
   call_t ok = {.want_body = "by name"}, bad = {0};
   char addr[64];
+  bool by_name = localhost_resolves();
+  if (!by_name) printf("# localhost does not resolve on this machine (no /etc/hosts?): checking only the failure path\n");
   fx_start(&fx, NULL, false);
   client_open(&cl, fx.port);
   snprintf(addr, sizeof addr, "localhost:%d", fx.port);
   {
     tern_cmd_t req;
-    tern_cmd_init(&req);
-    req.code = FX_ECHO;
-    req.body = TERN_STR("by name");
-    ok.seq = &cl.seq;
-    ASSERT_OK(tern_pool_request(&cl.pool, addr, &req, 3000, on_resp, &ok));
+    if (by_name) {
+      tern_cmd_init(&req);
+      req.code = FX_ECHO;
+      req.body = TERN_STR("by name");
+      ok.seq = &cl.seq;
+      ASSERT_OK(tern_pool_request(&cl.pool, addr, &req, 3000, on_resp, &ok));
+    }
     tern_cmd_init(&req);
     req.code = FX_ECHO;
     bad.seq = &cl.seq;
     ASSERT_OK(tern_pool_request(&cl.pool, "no-such-host.invalid:9876", &req, 5000, on_resp, &bad));
   }
-  ASSERT(run_until(&cl.loop, &ok.calls, 1, 3000));
-  ASSERT_EQ(ok.status, 0);
+  if (by_name) {
+    ASSERT(run_until(&cl.loop, &ok.calls, 1, 3000));
+    ASSERT_EQ(ok.status, 0);
+  }
   ASSERT(run_until(&cl.loop, &bad.calls, 1, 5000));
   ASSERT_EQ(bad.status, TERN_ECLOSED);
   client_close(&cl);
