@@ -25,21 +25,6 @@
 
 static tern_body_data_version_t config_version; /* of the broker's config (GET_BROKER_CONFIG header) */
 
-static int reply_code(tern_conn_t *c, const tern_cmd_t *req, int32_t code, const char *remark) {
-  tern_conn_reply_error(c, req, code, remark);
-  return 0;
-}
-
-static int reply_buf(tern_broker_t *b, tern_conn_t *c, const tern_cmd_t *req) {
-  tern_cmd_t resp;
-  if (b->out.err) return reply_code(c, req, TERN_RESP_SYSTEM_ERROR, "response body too large");
-  tern_cmd_init(&resp);
-  resp.code = TERN_RESP_SUCCESS;
-  resp.body = (tern_str_t){(const char *)b->out.p, b->out.len};
-  tern_conn_reply(c, req, &resp);
-  return 0;
-}
-
 static void scratch_reset(tern_broker_t *b) {
   tern_arena_reset(&b->arena);
   tern_buf_reset(&b->out);
@@ -82,11 +67,11 @@ static int update_and_create_topic(void *ctx, tern_conn_t *c, const tern_cmd_t *
   char remark[300];
   tern_cmd_t resp;
   int rc;
-  if (is_slave(b)) return reply_code(c, req, TERN_RESP_SYSTEM_ERROR, SLAVE_REMARK);
-  if ((bad = tern_broker_topic_check_name(h->topic)) != NULL) return reply_code(c, req, TERN_RESP_SYSTEM_ERROR, bad);
+  if (is_slave(b)) return tern_broker_reply_code(c, req, TERN_RESP_SYSTEM_ERROR, SLAVE_REMARK);
+  if ((bad = tern_broker_topic_check_name(h->topic)) != NULL) return tern_broker_reply_code(c, req, TERN_RESP_SYSTEM_ERROR, bad);
   if (tern_topic_is_system(h->topic)) {
     snprintf(remark, sizeof remark, "The topic[%.*s] is conflict with system topic.", TERN_STR_ARG(h->topic));
-    return reply_code(c, req, TERN_RESP_SYSTEM_ERROR, remark);
+    return tern_broker_reply_code(c, req, TERN_RESP_SYSTEM_ERROR, remark);
   }
   memset(&cfg, 0, sizeof cfg);
   cfg.topic_name = h->topic;
@@ -100,11 +85,11 @@ static int update_and_create_topic(void *ctx, tern_conn_t *c, const tern_cmd_t *
   else {
     snprintf(remark, sizeof remark, "No enum constant org.apache.rocketmq.common.TopicFilterType.%.*s",
              (int)(h->topic_filter_type.n > 100 ? 100 : h->topic_filter_type.n), h->topic_filter_type.p);
-    return reply_code(c, req, TERN_RESP_SYSTEM_ERROR, remark);
+    return tern_broker_reply_code(c, req, TERN_RESP_SYSTEM_ERROR, remark);
   }
   if (cfg.read_queue_nums < 0 || cfg.write_queue_nums < 0 || cfg.read_queue_nums > 65535 ||
       cfg.write_queue_nums > 65535)
-    return reply_code(c, req, TERN_RESP_SYSTEM_ERROR, "readQueueNums/writeQueueNums out of range");
+    return tern_broker_reply_code(c, req, TERN_RESP_SYSTEM_ERROR, "readQueueNums/writeQueueNums out of range");
   cfg.topic_sys_flag = (h->present & TERN_HDR_CREATE_TOPIC_REQUEST_HAS_TOPIC_SYS_FLAG) ? h->topic_sys_flag : 0;
   cfg.order = h->order;
   cfg.has = TERN_BODY_TOPIC_CONFIG_HAS_TOPIC_NAME | TERN_BODY_TOPIC_CONFIG_HAS_READ_QUEUE_NUMS |
@@ -114,7 +99,7 @@ static int update_and_create_topic(void *ctx, tern_conn_t *c, const tern_cmd_t *
   rc = tern_broker_topic_put(b, &cfg, true, NULL);
   if (rc) {
     snprintf(remark, sizeof remark, "create topic failed: %s", tern_strerror(rc));
-    return reply_code(c, req, TERN_RESP_SYSTEM_ERROR, remark);
+    return tern_broker_reply_code(c, req, TERN_RESP_SYSTEM_ERROR, remark);
   }
   tern_info("broker: updateAndCreateTopic %.*s called by %s", TERN_STR_ARG(h->topic), tern_conn_peer(c));
   /* 4.9.8 answers SUCCESS with the remark of an unset response (reference §15). */
@@ -130,16 +115,16 @@ static int delete_topic_in_broker(void *ctx, tern_conn_t *c, const tern_cmd_t *r
                                   const tern_hdr_delete_topic_request_t *h) {
   tern_broker_t *b = ctx;
   char remark[300];
-  if (is_slave(b)) return reply_code(c, req, TERN_RESP_SYSTEM_ERROR, SLAVE_REMARK);
-  if (h->topic.n == 0) return reply_code(c, req, TERN_RESP_SYSTEM_ERROR, "The specified topic is blank.");
+  if (is_slave(b)) return tern_broker_reply_code(c, req, TERN_RESP_SYSTEM_ERROR, SLAVE_REMARK);
+  if (h->topic.n == 0) return tern_broker_reply_code(c, req, TERN_RESP_SYSTEM_ERROR, "The specified topic is blank.");
   if (tern_topic_is_system(h->topic)) {
     snprintf(remark, sizeof remark, "The topic[%.*s] is conflict with system topic.", TERN_STR_ARG(h->topic));
-    return reply_code(c, req, TERN_RESP_SYSTEM_ERROR, remark);
+    return tern_broker_reply_code(c, req, TERN_RESP_SYSTEM_ERROR, remark);
   }
   tern_info("broker: deleteTopic called by %s, topic %.*s", tern_conn_peer(c), TERN_STR_ARG(h->topic));
   if (tern_broker_topic_find(b, h->topic)) tern_broker_topic_delete(b, h->topic);
   tern_broker_offset_remove(b, h->topic, TERN_STR_NULL);
-  return reply_code(c, req, TERN_RESP_SUCCESS, NULL);
+  return tern_broker_reply_code(c, req, TERN_RESP_SUCCESS, NULL);
 }
 
 static int get_all_topic_config(void *ctx, tern_conn_t *c, const tern_cmd_t *req,
@@ -169,7 +154,7 @@ static int get_all_topic_config(void *ctx, tern_conn_t *c, const tern_cmd_t *req
   }
   if (n == 0) {
     free(v);
-    return reply_code(c, req, TERN_RESP_SYSTEM_ERROR, "No topic in this broker");
+    return tern_broker_reply_code(c, req, TERN_RESP_SYSTEM_ERROR, "No topic in this broker");
   }
   memset(&w, 0, sizeof w);
   w.data_version = b->topics_version;
@@ -179,7 +164,7 @@ static int get_all_topic_config(void *ctx, tern_conn_t *c, const tern_cmd_t *req
           TERN_BODY_TOPIC_CONFIG_SERIALIZE_WRAPPER_HAS_TOPIC_CONFIG_TABLE;
   tern_body_topic_config_serialize_wrapper_encode(&w, &b->out, 0);
   free(v);
-  return reply_buf(b, c, req);
+  return tern_broker_reply_out(b, c, req);
 }
 
 /* ---- subscription groups ---- */
@@ -189,22 +174,22 @@ static int update_and_create_subscriptiongroup(void *ctx, tern_conn_t *c, const 
   tern_body_subscription_group_config_t cfg;
   tern_err_t err = {0};
   char remark[300];
-  if (is_slave(b)) return reply_code(c, req, TERN_RESP_SYSTEM_ERROR, SLAVE_REMARK);
+  if (is_slave(b)) return tern_broker_reply_code(c, req, TERN_RESP_SYSTEM_ERROR, SLAVE_REMARK);
   scratch_reset(b);
   if (tern_body_subscription_group_config_decode(req->body, &b->arena, &cfg, &err)) {
     snprintf(remark, sizeof remark, "SubscriptionGroupConfig: %s%s%s", err.reason ? err.reason : tern_strerror(err.code),
              err.field ? " " : "", err.field ? err.field : "");
-    return reply_code(c, req, TERN_RESP_SYSTEM_ERROR, remark);
+    return tern_broker_reply_code(c, req, TERN_RESP_SYSTEM_ERROR, remark);
   }
   if (!tern_group_valid(cfg.group_name)) {
     snprintf(remark, sizeof remark, "the group name is illegal: %.*s",
              (int)(cfg.group_name.n > 200 ? 200 : cfg.group_name.n), cfg.group_name.p);
-    return reply_code(c, req, TERN_RESP_SYSTEM_ERROR, remark);
+    return tern_broker_reply_code(c, req, TERN_RESP_SYSTEM_ERROR, remark);
   }
   tern_info("broker: updateAndCreateSubscriptionGroup called by %s, group %.*s", tern_conn_peer(c),
             TERN_STR_ARG(cfg.group_name));
-  if (tern_subgroups_put(SG(b), &cfg)) return reply_code(c, req, TERN_RESP_SYSTEM_ERROR, "out of memory");
-  return reply_code(c, req, TERN_RESP_SUCCESS, NULL);
+  if (tern_subgroups_put(SG(b), &cfg)) return tern_broker_reply_code(c, req, TERN_RESP_SYSTEM_ERROR, "out of memory");
+  return tern_broker_reply_code(c, req, TERN_RESP_SUCCESS, NULL);
 }
 
 static int get_all_subscriptiongroup_config(void *ctx, tern_conn_t *c, const tern_cmd_t *req,
@@ -213,19 +198,19 @@ static int get_all_subscriptiongroup_config(void *ctx, tern_conn_t *c, const ter
   TERN_UNUSED(h);
   scratch_reset(b);
   tern_subgroups_encode(SG(b), &b->out, 0);
-  return reply_buf(b, c, req);
+  return tern_broker_reply_out(b, c, req);
 }
 
 static int delete_subscriptiongroup(void *ctx, tern_conn_t *c, const tern_cmd_t *req,
                                     const tern_hdr_delete_subscription_group_request_t *h) {
   tern_broker_t *b = ctx;
-  if (is_slave(b)) return reply_code(c, req, TERN_RESP_SYSTEM_ERROR, SLAVE_REMARK);
+  if (is_slave(b)) return tern_broker_reply_code(c, req, TERN_RESP_SYSTEM_ERROR, SLAVE_REMARK);
   tern_info("broker: deleteSubscriptionGroup called by %s, group %.*s", tern_conn_peer(c), TERN_STR_ARG(h->group_name));
   if (tern_subgroups_delete(SG(b), h->group_name) == TERN_ENOTFOUND)
     tern_warn("broker: delete subscription group failed, subscription group not exist. %.*s",
               TERN_STR_ARG(h->group_name));
   if (h->remove_offset || h->clean_offset) tern_broker_offset_remove(b, TERN_STR_NULL, h->group_name);
-  return reply_code(c, req, TERN_RESP_SUCCESS, NULL);
+  return tern_broker_reply_code(c, req, TERN_RESP_SUCCESS, NULL);
 }
 
 /* ---- broker config ---- */
@@ -240,7 +225,7 @@ static int update_broker_config(void *ctx, tern_conn_t *c, const tern_cmd_t *req
   tern_broker_t *b = ctx;
   char *text;
   int rc;
-  if (!b->cfg) return reply_code(c, req, TERN_RESP_SYSTEM_ERROR, "this broker has no config registry");
+  if (!b->cfg) return tern_broker_reply_code(c, req, TERN_RESP_SYSTEM_ERROR, "this broker has no config registry");
   text = malloc(req->body.n + 1);
   if (!text) return TERN_ENOMEM;
   if (req->body.n) memcpy(text, req->body.p, req->body.n);
@@ -248,7 +233,7 @@ static int update_broker_config(void *ctx, tern_conn_t *c, const tern_cmd_t *req
   tern_info("broker: updateBrokerConfig called by %s: %s", tern_conn_peer(c), text);
   rc = tern_config_load_text(b->cfg, "UPDATE_BROKER_CONFIG", text, req->body.n);
   free(text);
-  if (rc) return reply_code(c, req, TERN_RESP_SYSTEM_ERROR, b->cfg->errmsg[0] ? b->cfg->errmsg : "string2Properties error");
+  if (rc) return tern_broker_reply_code(c, req, TERN_RESP_SYSTEM_ERROR, b->cfg->errmsg[0] ? b->cfg->errmsg : "string2Properties error");
   config_version_next();
   /* Settings of this part are read at once. */
   b->clients->conf = tern_broker_clients_conf;
@@ -258,7 +243,7 @@ static int update_broker_config(void *ctx, tern_conn_t *c, const tern_cmd_t *req
     b->topics_version.timestamp = (int64_t)tern_clock_now_ms();
     tern_broker_register_all(b);
   }
-  return reply_code(c, req, TERN_RESP_SUCCESS, NULL);
+  return tern_broker_reply_code(c, req, TERN_RESP_SUCCESS, NULL);
 }
 
 static int get_broker_config(void *ctx, tern_conn_t *c, const tern_cmd_t *req) {
@@ -270,7 +255,7 @@ static int get_broker_config(void *ctx, tern_conn_t *c, const tern_cmd_t *req) {
   size_t len = 0;
   FILE *f;
   int rc;
-  if (!b->cfg) return reply_code(c, req, TERN_RESP_SYSTEM_ERROR, "this broker has no config registry");
+  if (!b->cfg) return tern_broker_reply_code(c, req, TERN_RESP_SYSTEM_ERROR, "this broker has no config registry");
   if (!config_version.has) config_version_next();
   scratch_reset(b);
   f = open_memstream(&text, &len);
@@ -289,7 +274,7 @@ static int get_broker_config(void *ctx, tern_conn_t *c, const tern_cmd_t *req) {
     resp.body = (tern_str_t){text, len};
     tern_conn_reply(c, req, &resp);
   } else {
-    reply_code(c, req, TERN_RESP_SYSTEM_ERROR, "could not encode the broker config");
+    tern_broker_reply_code(c, req, TERN_RESP_SYSTEM_ERROR, "could not encode the broker config");
   }
   tern_buf_free(&ver);
   free(text);
@@ -395,7 +380,7 @@ static int get_broker_runtime_info(void *ctx, tern_conn_t *c, const tern_cmd_t *
   kv.table.n = n;
   kv.has = TERN_BODY_KV_TABLE_HAS_TABLE;
   tern_body_kv_table_encode(&kv, &b->out, 0);
-  return reply_buf(b, c, req);
+  return tern_broker_reply_out(b, c, req);
 }
 
 /* ---- offsets and statistics ---- */
@@ -435,7 +420,7 @@ static int get_all_consumer_offset(void *ctx, tern_conn_t *c, const tern_cmd_t *
   w.offset_table.n = n;
   w.has = TERN_BODY_CONSUMER_OFFSET_SERIALIZE_WRAPPER_HAS_OFFSET_TABLE;
   tern_body_consumer_offset_serialize_wrapper_encode(&w, &b->out, TERN_JSON_LEGACY_KEYS);
-  return reply_buf(b, c, req);
+  return tern_broker_reply_out(b, c, req);
 }
 
 /* Topics with committed offsets of `group` (whichTopicByConsumer) into names[]. */
@@ -511,7 +496,7 @@ static int get_consume_stats(void *ctx, tern_conn_t *c, const tern_cmd_t *req,
   cs.consume_tps = 0; /* no per-group get statistics are kept */
   cs.has = TERN_BODY_CONSUME_STATS_HAS_OFFSET_TABLE | TERN_BODY_CONSUME_STATS_HAS_CONSUME_TPS;
   tern_body_consume_stats_encode(&cs, &b->out, 0);
-  return reply_buf(b, c, req);
+  return tern_broker_reply_out(b, c, req);
 }
 
 static int get_topic_stats_info(void *ctx, tern_conn_t *c, const tern_cmd_t *req,
@@ -525,7 +510,7 @@ static int get_topic_stats_info(void *ctx, tern_conn_t *c, const tern_cmd_t *req
   scratch_reset(b);
   if (!t) {
     snprintf(remark, sizeof remark, "topic[%.*s] not exist", TERN_STR_ARG(h->topic));
-    return reply_code(c, req, TERN_RESP_TOPIC_NOT_EXIST, remark);
+    return tern_broker_reply_code(c, req, TERN_RESP_TOPIC_NOT_EXIST, remark);
   }
   nq = t->cfg.write_queue_nums > 0 ? t->cfg.write_queue_nums : 0;
   v = tern_arena_calloc(&b->arena, nq ? (size_t)nq : 1, sizeof *v);
@@ -551,7 +536,7 @@ static int get_topic_stats_info(void *ctx, tern_conn_t *c, const tern_cmd_t *req
   st.offset_table.n = (uint32_t)nq;
   st.has = TERN_BODY_TOPIC_STATS_TABLE_HAS_OFFSET_TABLE;
   tern_body_topic_stats_table_encode(&st, &b->out, 0);
-  return reply_buf(b, c, req);
+  return tern_broker_reply_out(b, c, req);
 }
 
 static bool has_name(const tern_str_t *v, uint32_t n, tern_str_t s) {
@@ -593,7 +578,7 @@ static int query_topic_consume_by_who(void *ctx, tern_conn_t *c, const tern_cmd_
   gl.group_list.n = n;
   gl.has = TERN_BODY_GROUP_LIST_HAS_GROUP_LIST;
   tern_body_group_list_encode(&gl, &b->out, 0);
-  return reply_buf(b, c, req);
+  return tern_broker_reply_out(b, c, req);
 }
 
 void tern_broker_admin_install(tern_broker_t *b, tern_broker_handlers_t *h) {

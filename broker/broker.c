@@ -32,6 +32,16 @@ int tern_broker_reply_code(tern_conn_t *c, const tern_cmd_t *req, int32_t code, 
   return 0;
 }
 
+int tern_broker_reply_out(tern_broker_t *b, tern_conn_t *c, const tern_cmd_t *req) {
+  tern_cmd_t resp;
+  if (b->out.err) return tern_broker_reply_code(c, req, TERN_RESP_SYSTEM_ERROR, "response body too large");
+  tern_cmd_init(&resp);
+  resp.code = TERN_RESP_SUCCESS;
+  resp.body = (tern_str_t){(const char *)b->out.p, b->out.len};
+  tern_conn_reply(c, req, &resp);
+  return 0;
+}
+
 const char *tern_broker_remarkf(tern_broker_t *b, const char *fmt, ...) {
   va_list ap;
   int n;

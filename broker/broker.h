@@ -226,6 +226,14 @@ void tern_broker_offset_remove(tern_broker_t *b, tern_str_t topic, tern_str_t gr
 tern_broker_offsets_t *tern_broker_offset_next(tern_broker_t *b, uint32_t *pos);
 int tern_broker_offsets_persist(tern_broker_t *b);
 
+/* ---- replies (broker.c) ---- */
+/* Answers req with code and remark (no header, no body); returns 0 so handlers
+ * can `return tern_broker_reply_code(...)`. Nothing is sent for a oneway request. */
+int tern_broker_reply_code(tern_conn_t *c, const tern_cmd_t *req, int32_t code, const char *remark);
+/* Answers req with SUCCESS and b->out as the body (SYSTEM_ERROR when b->out
+ * overflowed its limit while being built); returns 0. */
+int tern_broker_reply_out(tern_broker_t *b, tern_conn_t *c, const tern_cmd_t *req);
+
 /* ---- messages (send.c / longpoll.c) ---- */
 /* Appends one record through the store and wakes suspended pulls of its
  * queue (for CONSUMER_SEND_MSG_BACK and internal producers); stored as given. */

@@ -79,7 +79,6 @@ void tern_broker_register_free(tern_broker_t *b);
 void tern_broker_unregister_all(tern_broker_t *b, void (*done)(tern_broker_t *b));
 
 /* broker.c: reply helpers */
-int tern_broker_reply_code(tern_conn_t *c, const tern_cmd_t *req, int32_t code, const char *remark);
 const char *tern_broker_remarkf(tern_broker_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void tern_broker_resp_init(tern_cmd_t *r, int32_t code);
 

@@ -54,21 +54,6 @@ static int64_t now_ms(void) { return (int64_t)tern_clock_now_ms(); }
 
 static tern_broker_clients_t *CL(tern_broker_t *b) { return b->clients; }
 
-static int reply_code(tern_conn_t *c, const tern_cmd_t *req, int32_t code, const char *remark) {
-  tern_conn_reply_error(c, req, code, remark);
-  return 0;
-}
-
-static int reply_buf(tern_broker_t *b, tern_conn_t *c, const tern_cmd_t *req) {
-  tern_cmd_t resp;
-  if (b->out.err) return reply_code(c, req, TERN_RESP_SYSTEM_ERROR, "response body too large");
-  tern_cmd_init(&resp);
-  resp.code = TERN_RESP_SUCCESS;
-  resp.body = (tern_str_t){(const char *)b->out.p, b->out.len};
-  tern_conn_reply(c, req, &resp);
-  return 0;
-}
-
 /* "<prefix>: <reason> <field>" for a body that did not decode. */
 static int reply_bad_body(tern_broker_t *b, tern_conn_t *c, const tern_cmd_t *req, const char *what,
                           const tern_err_t *err) {
@@ -76,7 +61,7 @@ static int reply_bad_body(tern_broker_t *b, tern_conn_t *c, const tern_cmd_t *re
   TERN_UNUSED(b);
   snprintf(msg, sizeof msg, "%s: %s%s%s", what, err->reason ? err->reason : tern_strerror(err->code),
            err->field ? " " : "", err->field ? err->field : "");
-  return reply_code(c, req, TERN_RESP_SYSTEM_ERROR, msg);
+  return tern_broker_reply_code(c, req, TERN_RESP_SYSTEM_ERROR, msg);
 }
 
 static void scratch_reset(tern_broker_t *b) {
@@ -223,7 +208,7 @@ static int heart_beat(void *ctx, tern_conn_t *c, const tern_cmd_t *req, const te
   int32_t language = req->language >= 0 ? req->language : TERN_BODY_LANGUAGE_CODE_OTHER;
   TERN_UNUSED(h);
   scratch_reset(b);
-  if (cl->stopping) return reply_code(c, req, TERN_RESP_SUCCESS, NULL); /* shutting down: nothing kept */
+  if (cl->stopping) return tern_broker_reply_code(c, req, TERN_RESP_SUCCESS, NULL); /* shutting down: nothing kept */
   if (tern_body_heartbeat_data_decode(req->body, &b->arena, &hb, &err))
     return reply_bad_body(b, c, req, "HeartbeatData", &err);
   for (uint32_t i = 0; i < hb.consumer_data_set.n; i++) {
@@ -248,16 +233,16 @@ static int heart_beat(void *ctx, tern_conn_t *c, const tern_cmd_t *req, const te
       }
     }
     rc = tern_consumers_register(cl, c, hb.client_id, language, req->version, &cd, notify, now);
-    if (rc < 0) return reply_code(c, req, TERN_RESP_SYSTEM_ERROR, "out of memory registering the consumer");
+    if (rc < 0) return tern_broker_reply_code(c, req, TERN_RESP_SYSTEM_ERROR, "out of memory registering the consumer");
     if (rc > 0)
       tern_info("broker: registerConsumer info changed, group %.*s client %.*s %s", TERN_STR_ARG(cd.group_name),
                 TERN_STR_ARG(hb.client_id), tern_conn_peer(c));
   }
   for (uint32_t i = 0; i < hb.producer_data_set.n; i++) {
     if (producer_register(cl, hb.producer_data_set.v[i].group_name, c, hb.client_id, language, req->version, now))
-      return reply_code(c, req, TERN_RESP_SYSTEM_ERROR, "out of memory registering the producer");
+      return tern_broker_reply_code(c, req, TERN_RESP_SYSTEM_ERROR, "out of memory registering the producer");
   }
-  return reply_code(c, req, TERN_RESP_SUCCESS, NULL);
+  return tern_broker_reply_code(c, req, TERN_RESP_SUCCESS, NULL);
 }
 
 /* ---- UNREGISTER_CLIENT (35) ---- */
@@ -271,7 +256,7 @@ static int unregister_client(void *ctx, tern_conn_t *c, const tern_cmd_t *req,
     const tern_body_subscription_group_config_t *sg = tern_subgroups_find(cl->subgroups, h->consumer_group, true);
     tern_consumers_unregister(cl, h->consumer_group, c, sg ? sg->notify_consumer_ids_changed_enable : true);
   }
-  return reply_code(c, req, TERN_RESP_SUCCESS, NULL);
+  return tern_broker_reply_code(c, req, TERN_RESP_SUCCESS, NULL);
 }
 
 /* ---- GET_CONSUMER_LIST_BY_GROUP (38) ---- */
@@ -292,11 +277,11 @@ static int get_consumer_list_by_group(void *ctx, tern_conn_t *c, const tern_cmd_
     body.consumer_id_list.n = g->channels.n;
     body.has = TERN_BODY_GET_CONSUMER_LIST_BY_GROUP_RESPONSE_BODY_HAS_CONSUMER_ID_LIST;
     tern_body_get_consumer_list_by_group_response_body_encode(&body, &b->out, 0);
-    return reply_buf(b, c, req);
+    return tern_broker_reply_out(b, c, req);
   }
   tern_warn("broker: getConsumerGroupInfo failed, %.*s %s", TERN_STR_ARG(h->consumer_group), tern_conn_peer(c));
   snprintf(remark, sizeof remark, "no consumer for this group, %.*s", TERN_STR_ARG(h->consumer_group));
-  return reply_code(c, req, TERN_RESP_SYSTEM_ERROR, remark);
+  return tern_broker_reply_code(c, req, TERN_RESP_SYSTEM_ERROR, remark);
 }
 
 /* ---- CHECK_CLIENT_CONFIG (46) ---- */
@@ -311,28 +296,28 @@ static int check_client_config(void *ctx, tern_conn_t *c, const tern_cmd_t *req)
   if (tern_body_check_client_request_body_decode(req->body, &b->arena, &body, &err))
     return reply_bad_body(b, c, req, "CheckClientRequestBody", &err);
   if (!(body.has & TERN_BODY_CHECK_CLIENT_REQUEST_BODY_HAS_SUBSCRIPTION_DATA))
-    return reply_code(c, req, TERN_RESP_SUCCESS, NULL);
+    return tern_broker_reply_code(c, req, TERN_RESP_SUCCESS, NULL);
   type = body.subscription_data.expression_type;
-  if (type.n == 0 || tern_str_eq_cstr(type, "TAG")) return reply_code(c, req, TERN_RESP_SUCCESS, NULL);
+  if (type.n == 0 || tern_str_eq_cstr(type, "TAG")) return tern_broker_reply_code(c, req, TERN_RESP_SUCCESS, NULL);
   if (!CL(b)->conf.enable_property_filter) {
     snprintf(remark, sizeof remark, "The broker does not support consumer to filter message by %.*s",
              (int)(type.n > 64 ? 64 : type.n), type.p);
-    return reply_code(c, req, TERN_RESP_SYSTEM_ERROR, remark);
+    return tern_broker_reply_code(c, req, TERN_RESP_SYSTEM_ERROR, remark);
   }
   /* SQL92 (broker/filter/sql92.h): compile it as a pull would; an invalid expression is
    * SUBSCRIPTION_PARSE_FAILED with the parser's message (Java: e.getMessage()). Another type has
    * no filter factory in Java (a NullPointerException, caught the same way). */
   if (!tern_sql92_is_type(type)) {
     snprintf(remark, sizeof remark, "no filter for expression type %.*s", (int)(type.n > 64 ? 64 : type.n), type.p);
-    return reply_code(c, req, TERN_RESP_SUBSCRIPTION_PARSE_FAILED, remark);
+    return tern_broker_reply_code(c, req, TERN_RESP_SUBSCRIPTION_PARSE_FAILED, remark);
   }
   {
     tern_sql92_expr_t *expr;
     tern_str_t text = body.subscription_data.sub_string;
     int rc = tern_sql92_compile(text, &b->arena, NULL, &expr, &err);
-    if (rc == 0) return reply_code(c, req, TERN_RESP_SUCCESS, NULL);
+    if (rc == 0) return tern_broker_reply_code(c, req, TERN_RESP_SUCCESS, NULL);
     tern_sql92_error_message(text, &err, remark, sizeof remark);
-    return reply_code(c, req, TERN_RESP_SUBSCRIPTION_PARSE_FAILED, remark);
+    return tern_broker_reply_code(c, req, TERN_RESP_SUBSCRIPTION_PARSE_FAILED, remark);
   }
 }
 
@@ -364,7 +349,7 @@ static int get_consumer_connection_list(void *ctx, tern_conn_t *c, const tern_cm
   scratch_reset(b);
   if (!g) {
     snprintf(remark, sizeof remark, "the consumer group[%.*s] not online", TERN_STR_ARG(h->consumer_group));
-    return reply_code(c, req, TERN_RESP_CONSUMER_NOT_ONLINE, remark);
+    return tern_broker_reply_code(c, req, TERN_RESP_CONSUMER_NOT_ONLINE, remark);
   }
   memset(&body, 0, sizeof body);
   body.connection_set.v = connections_of(b, &g->channels);
@@ -384,7 +369,7 @@ static int get_consumer_connection_list(void *ctx, tern_conn_t *c, const tern_cm
              TERN_BODY_CONSUMER_CONNECTION_HAS_CONSUME_TYPE | TERN_BODY_CONSUMER_CONNECTION_HAS_MESSAGE_MODEL |
              TERN_BODY_CONSUMER_CONNECTION_HAS_CONSUME_FROM_WHERE;
   tern_body_consumer_connection_encode(&body, &b->out, 0);
-  return reply_buf(b, c, req);
+  return tern_broker_reply_out(b, c, req);
 }
 
 static int get_producer_connection_list(void *ctx, tern_conn_t *c, const tern_cmd_t *req,
@@ -396,7 +381,7 @@ static int get_producer_connection_list(void *ctx, tern_conn_t *c, const tern_cm
   scratch_reset(b);
   if (!g) {
     snprintf(remark, sizeof remark, "the producer group[%.*s] not exist", TERN_STR_ARG(h->producer_group));
-    return reply_code(c, req, TERN_RESP_SYSTEM_ERROR, remark);
+    return tern_broker_reply_code(c, req, TERN_RESP_SYSTEM_ERROR, remark);
   }
   memset(&body, 0, sizeof body);
   body.connection_set.v = connections_of(b, &g->channels);
@@ -404,7 +389,7 @@ static int get_producer_connection_list(void *ctx, tern_conn_t *c, const tern_cm
   if (!body.connection_set.v) return TERN_ENOMEM;
   body.has = TERN_BODY_PRODUCER_CONNECTION_HAS_CONNECTION_SET;
   tern_body_producer_connection_encode(&body, &b->out, 0);
-  return reply_buf(b, c, req);
+  return tern_broker_reply_out(b, c, req);
 }
 
 /* ---- LOCK_BATCH_MQ (41), UNLOCK_BATCH_MQ (42) ---- */
@@ -421,7 +406,7 @@ static int lock_batch_mq(void *ctx, tern_conn_t *c, const tern_cmd_t *req) {
   if (tern_body_lock_batch_request_body_decode(req->body, &b->arena, &rb, &err))
     return reply_bad_body(b, c, req, "LockBatchRequestBody", &err);
   if (!rb.consumer_group.n || !rb.client_id.n)
-    return reply_code(c, req, TERN_RESP_SYSTEM_ERROR, "LockBatchRequestBody: consumerGroup and clientId are required");
+    return tern_broker_reply_code(c, req, TERN_RESP_SYSTEM_ERROR, "LockBatchRequestBody: consumerGroup and clientId are required");
   ok = tern_arena_calloc(&b->arena, rb.mq_set.n ? rb.mq_set.n : 1, sizeof *ok);
   if (!ok) return TERN_ENOMEM;
   for (uint32_t i = 0; i < rb.mq_set.n; i++)
@@ -431,7 +416,7 @@ static int lock_batch_mq(void *ctx, tern_conn_t *c, const tern_cmd_t *req) {
   resp.lock_okmq_set.n = n;
   resp.has = TERN_BODY_LOCK_BATCH_RESPONSE_BODY_HAS_LOCK_OKMQ_SET;
   tern_body_lock_batch_response_body_encode(&resp, &b->out, 0);
-  return reply_buf(b, c, req);
+  return tern_broker_reply_out(b, c, req);
 }
 
 static int unlock_batch_mq(void *ctx, tern_conn_t *c, const tern_cmd_t *req) {
@@ -442,10 +427,10 @@ static int unlock_batch_mq(void *ctx, tern_conn_t *c, const tern_cmd_t *req) {
   if (tern_body_unlock_batch_request_body_decode(req->body, &b->arena, &rb, &err))
     return reply_bad_body(b, c, req, "UnlockBatchRequestBody", &err);
   if (!rb.consumer_group.n || !rb.client_id.n)
-    return reply_code(c, req, TERN_RESP_SYSTEM_ERROR, "UnlockBatchRequestBody: consumerGroup and clientId are required");
+    return tern_broker_reply_code(c, req, TERN_RESP_SYSTEM_ERROR, "UnlockBatchRequestBody: consumerGroup and clientId are required");
   for (uint32_t i = 0; i < rb.mq_set.n; i++)
     tern_broker_locks_unlock(CL(b)->locks, rb.consumer_group, &rb.mq_set.v[i], rb.client_id);
-  return reply_code(c, req, TERN_RESP_SUCCESS, NULL);
+  return tern_broker_reply_code(c, req, TERN_RESP_SUCCESS, NULL);
 }
 
 /* ---- hooks ---- */

@@ -22,11 +22,6 @@
 #define DLQ_NUMS_PER_GROUP 1
 #define VERSION_V3_4_9 121 /* MQVersion.Version.V3_4_9.ordinal(): maxReconsumeTimes honoured from here */
 
-static int reply_code(tern_conn_t *c, const tern_cmd_t *req, int32_t code, const char *remark) {
-  tern_conn_reply_error(c, req, code, remark);
-  return 0;
-}
-
 static bool is_override(tern_str_t key) {
   return tern_str_eq_cstr(key, TERN_PROP_WAIT_STORE_MSG_OK) || tern_str_eq_cstr(key, TERN_PROP_DELAY_TIME_LEVEL) ||
          tern_str_eq_cstr(key, TERN_PROP_ORIGIN_MESSAGE_ID);
@@ -79,43 +74,43 @@ static int consumer_send_msg_back(void *ctx, tern_conn_t *c, const tern_cmd_t *r
   sg = tern_subgroups_find(b->clients->subgroups, h->group, true);
   if (!sg) {
     snprintf(remark, sizeof remark, "subscription group not exist, %.*s", TERN_STR_ARG(h->group));
-    return reply_code(c, req, TERN_RESP_SUBSCRIPTION_GROUP_NOT_EXIST, remark);
+    return tern_broker_reply_code(c, req, TERN_RESP_SUBSCRIPTION_GROUP_NOT_EXIST, remark);
   }
   if (!(b->conf.broker_permission & TERN_PERM_WRITE)) {
     snprintf(remark, sizeof remark, "the broker[%s] sending message is forbidden",
              b->conf.broker_ip1 ? b->conf.broker_ip1 : "");
-    return reply_code(c, req, TERN_RESP_NO_PERMISSION, remark);
+    return tern_broker_reply_code(c, req, TERN_RESP_NO_PERMISSION, remark);
   }
-  if (sg->retry_queue_nums <= 0) return reply_code(c, req, TERN_RESP_SUCCESS, NULL);
+  if (sg->retry_queue_nums <= 0) return tern_broker_reply_code(c, req, TERN_RESP_SUCCESS, NULL);
   if (tern_topic_retry_name(h->group, name, sizeof name, &nlen))
-    return reply_code(c, req, TERN_RESP_SYSTEM_ERROR, "the group name is illegal");
+    return tern_broker_reply_code(c, req, TERN_RESP_SYSTEM_ERROR, "the group name is illegal");
   queue_id = (int32_t)(random() % sg->retry_queue_nums);
   topic = tern_broker_topic_ensure(b, (tern_str_t){name, nlen}, sg->retry_queue_nums, TERN_PERM_READ | TERN_PERM_WRITE,
                                    h->unit_mode ? 0x2 : 0);
   if (!topic) {
     snprintf(remark, sizeof remark, "topic[%s] not exist", name);
-    return reply_code(c, req, TERN_RESP_SYSTEM_ERROR, remark);
+    return tern_broker_reply_code(c, req, TERN_RESP_SYSTEM_ERROR, remark);
   }
   if (!(topic->cfg.perm & TERN_PERM_WRITE)) {
     snprintf(remark, sizeof remark, "the topic[%s] sending message is forbidden", name);
-    return reply_code(c, req, TERN_RESP_NO_PERMISSION, remark);
+    return tern_broker_reply_code(c, req, TERN_RESP_NO_PERMISSION, remark);
   }
   if (!b->store || tern_store_lookup_by_phys_offset(b->store, h->offset, &span, &rec, &err) ||
       tern_msg_record_is_blank(&rec)) {
     snprintf(remark, sizeof remark, "look message by offset failed, %lld", (long long)h->offset);
-    return reply_code(c, req, TERN_RESP_SYSTEM_ERROR, remark);
+    return tern_broker_reply_code(c, req, TERN_RESP_SYSTEM_ERROR, remark);
   }
   max_times = sg->retry_max_times;
   if (req->version >= VERSION_V3_4_9 && (h->present & TERN_HDR_CONSUMER_SEND_MSG_BACK_REQUEST_HAS_MAX_RECONSUME_TIMES))
     max_times = h->max_reconsume_times;
   if (rec.reconsume_times >= max_times || delay_level < 0) {
     if (tern_topic_dlq_name(h->group, name, sizeof name, &nlen))
-      return reply_code(c, req, TERN_RESP_SYSTEM_ERROR, "the group name is illegal");
+      return tern_broker_reply_code(c, req, TERN_RESP_SYSTEM_ERROR, "the group name is illegal");
     queue_id = (int32_t)(random() % DLQ_NUMS_PER_GROUP);
     topic = tern_broker_topic_ensure(b, (tern_str_t){name, nlen}, DLQ_NUMS_PER_GROUP, TERN_PERM_READ | TERN_PERM_WRITE, 0);
     if (!topic) {
       snprintf(remark, sizeof remark, "topic[%s] not exist", name);
-      return reply_code(c, req, TERN_RESP_SYSTEM_ERROR, remark);
+      return tern_broker_reply_code(c, req, TERN_RESP_SYSTEM_ERROR, remark);
     }
     delay_level = 0;
   } else if (delay_level == 0) {
@@ -127,7 +122,7 @@ static int consumer_send_msg_back(void *ctx, tern_conn_t *c, const tern_cmd_t *r
   rc = build_properties(&props, &rec, delay_level);
   if (rc) {
     tern_buf_free(&props);
-    return reply_code(c, req, TERN_RESP_SYSTEM_ERROR, "PROPERTIES_SIZE_EXCEEDED");
+    return tern_broker_reply_code(c, req, TERN_RESP_SYSTEM_ERROR, "PROPERTIES_SIZE_EXCEEDED");
   }
   memset(&m, 0, sizeof m);
   m.topic = (tern_str_t){name, nlen};
@@ -147,9 +142,9 @@ static int consumer_send_msg_back(void *ctx, tern_conn_t *c, const tern_cmd_t *r
   if (rc == 0 && res.status == TERN_PUT_OK) {
     tern_debug("broker: send back %lld of group %.*s to %s queue %d (reconsume %d, delay %d)", (long long)h->offset,
                TERN_STR_ARG(h->group), name, (int)queue_id, (int)m.reconsume_times, (int)delay_level);
-    return reply_code(c, req, TERN_RESP_SUCCESS, NULL);
+    return tern_broker_reply_code(c, req, TERN_RESP_SUCCESS, NULL);
   }
-  return reply_code(c, req, TERN_RESP_SYSTEM_ERROR, rc ? tern_strerror(rc) : tern_put_status_name(res.status));
+  return tern_broker_reply_code(c, req, TERN_RESP_SYSTEM_ERROR, rc ? tern_strerror(rc) : tern_put_status_name(res.status));
 }
 
 void tern_broker_sendback_install(tern_broker_t *b, tern_broker_handlers_t *h) {

@@ -147,10 +147,6 @@ static int write_op(tern_broker_t *b, int32_t half_qid, int64_t half_qoff) {
 
 /* ---- END_TRANSACTION (EndTransactionProcessor) ---- */
 
-static int reply(tern_conn_t *c, const tern_cmd_t *req, int32_t code, const char *remark) {
-  return tern_broker_reply_code(c, req, code, remark); /* nothing is written for a oneway request */
-}
-
 /* checkPrepareMessage: NULL when the half message matches the request. */
 static const char *check_prepared(const tern_msg_record_t *r, const tern_hdr_end_transaction_request_t *h) {
   tern_str_t g;
@@ -189,13 +185,13 @@ static int end_transaction(void *ctx, tern_conn_t *c, const tern_cmd_t *req, con
   const char *why;
   int32_t tt = h->commit_or_rollback;
   if (b->conf.broker_role && strcmp(b->conf.broker_role, "SLAVE") == 0)
-    return reply(c, req, TERN_RESP_SLAVE_NOT_AVAILABLE, NULL);
+    return tern_broker_reply_code(c, req, TERN_RESP_SLAVE_NOT_AVAILABLE, NULL);
   /* TRANSACTION_NOT_TYPE (state unknown: wait for the check) and anything else: no action, no response */
   if (tt != TERN_SYSFLAG_TRANSACTION_COMMIT_TYPE && tt != TERN_SYSFLAG_TRANSACTION_ROLLBACK_TYPE) return 0;
   if (tern_store_lookup_by_phys_offset(b->store, h->commit_log_offset, &span, &r, &err) != 0 ||
       !tern_str_eq(r.topic, HALF))
-    return reply(c, req, TERN_RESP_SYSTEM_ERROR, "Find prepared transaction message failed");
-  if ((why = check_prepared(&r, h))) return reply(c, req, TERN_RESP_SYSTEM_ERROR, why);
+    return tern_broker_reply_code(c, req, TERN_RESP_SYSTEM_ERROR, "Find prepared transaction message failed");
+  if ((why = check_prepared(&r, h))) return tern_broker_reply_code(c, req, TERN_RESP_SYSTEM_ERROR, why);
   if (tt == TERN_SYSFLAG_TRANSACTION_COMMIT_TYPE) {
     tern_store_msg_t m = r; /* endMessageTransaction */
     tern_put_result_t res;
@@ -205,7 +201,7 @@ static int end_transaction(void *ctx, tern_conn_t *c, const tern_cmd_t *req, con
     int32_t code;
     if (tern_props_get(r.properties, TERN_PROP_REAL_TOPIC, &topic) != 0 ||
         tern_props_get(r.properties, TERN_PROP_REAL_QUEUE_ID, &qid) != 0 || tern_str_to_i32(qid, &q) != 0)
-      return reply(c, req, TERN_RESP_SYSTEM_ERROR, "Find prepared transaction message failed");
+      return tern_broker_reply_code(c, req, TERN_RESP_SYSTEM_ERROR, "Find prepared transaction message failed");
     m.topic = topic;
     m.queue_id = q;
     m.sys_flag = tern_sysflag_with_transaction(r.sys_flag, TERN_SYSFLAG_TRANSACTION_COMMIT_TYPE);
@@ -214,10 +210,10 @@ static int end_transaction(void *ctx, tern_conn_t *c, const tern_cmd_t *req, con
     if (tern_broker_put(b, &m, &res) != 0 && res.status == TERN_PUT_OK) res.status = TERN_PUT_UNKNOWN_ERROR;
     code = final_code(b, res.status, &remark);
     if (code == TERN_RESP_SUCCESS) write_op(b, r.queue_id, r.queue_offset);
-    return reply(c, req, code, remark);
+    return tern_broker_reply_code(c, req, code, remark);
   }
   write_op(b, r.queue_id, r.queue_offset); /* rollback */
-  return reply(c, req, TERN_RESP_SUCCESS, NULL);
+  return tern_broker_reply_code(c, req, TERN_RESP_SUCCESS, NULL);
 }
 
 /* ---- the check service (TransactionalMessageServiceImpl.check) ---- */
