@@ -3,7 +3,7 @@
 # Debian 12, as root (or with sudo). Safe to run repeatedly.
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config git ca-certificates python3 ragel re2c
-      libuv1-dev libsodium-dev zlib1g-dev libdeflate-dev libssl-dev clang libclang-rt-14-dev
+      libuv1-dev libsodium-dev zlib1g-dev libdeflate-dev libssl-dev libyaml-dev clang libclang-rt-14-dev
       nodejs npm procps iproute2)
 # Packages whose command may come from elsewhere: a node from another repository
 # (e.g. NodeSource's nodejs, which bundles npm and conflicts with Debian's npm)
