@@ -8,6 +8,7 @@
 #include <stdlib.h>
 
 #include "broker/broker.h"
+#include "broker/acl/broker_acl.h" /* ACL 1.0: aclEnable, aclFile, aclReloadIntervalMs */
 #include "conformance/strict.h" /* strict mode (conformance suite) */
 #include "broker/clients.h" /* client-management keys (channelExpiredTimeoutMills, ...) */
 #include "broker/ha/ha.h"     /* HA keys (haListenPort, haMasterAddress, slaveReadEnable, ...) */
@@ -34,6 +35,7 @@ static void on_signal(tern_loop_t *l, int signum, void *arg) {
   app_t *a = arg;
   TERN_UNUSED(l);
   tern_info("broker: signal %d, shutting down", signum);
+  tern_broker_acl_stop();
   tern_broker_stop(&a->b);
 }
 
@@ -49,6 +51,7 @@ int main(int argc, char **argv) {
   if (tern_config_add(&cfg, tern_broker_conf_items, tern_broker_conf_n_items, &a.b.conf) ||
       tern_config_add(&cfg, tern_net_cfg_items, tern_net_cfg_count, &net) ||
       tern_broker_clients_conf_add(&cfg) || tern_broker_trans_conf_add(&cfg) || tern_broker_ha_conf_add(&cfg) ||
+      tern_broker_acl_conf_add(&cfg) ||
       tern_config_add(&cfg, tern_strict_cfg_items, tern_strict_cfg_count, &a.strict_conf)) {
     fprintf(stderr, "mqbroker: %s\n", cfg.errmsg);
     return 1;
@@ -76,6 +79,10 @@ int main(int argc, char **argv) {
       return 1;
     }
   }
+  if (tern_broker_acl_load(&err)) { /* aclEnable: plain_acl.yml must load before anything starts */
+    fprintf(stderr, "mqbroker: %s\n", err.reason);
+    return 1;
+  }
   if (tern_loop_init(&a.loop, NULL, &net) != 0) {
     fprintf(stderr, "mqbroker: cannot create the event loop\n");
     return 1;
@@ -97,6 +104,7 @@ int main(int argc, char **argv) {
     tern_broker_free(&a.b);
     return 1;
   }
+  tern_broker_acl_install(&a.b); /* after start: the server exists, nothing accepted yet */
   if (a.strict_conf.strict_mode) { /* after start: the server is initialised, nothing accepted yet */
     tern_strict_init(&a.strict, TERN_ROLE_BROKER, "broker");
     tern_server_set_inspector(&a.b.server, tern_strict_inspect, &a.strict);
@@ -107,6 +115,7 @@ int main(int argc, char **argv) {
   tern_loop_signals_off(&a.loop);
   tern_loop_close(&a.loop);
   tern_broker_free(&a.b);
+  tern_broker_acl_free();
   tern_config_free(&cfg);
   if (a.strict_conf.strict_mode) tern_strict_free(&a.strict);
   return 0;

@@ -25,6 +25,18 @@ void tern_server_set_inspector(tern_server_t *s, tern_inspect_fn fn, void *ctx) 
   }
 }
 
+void tern_server_set_guard(tern_server_t *s, tern_guard_fn fn, void *ctx) {
+  s->guard = fn;
+  s->guard_ctx = ctx;
+}
+
+/* on_request of accepted connections while a guard is installed. */
+static int guarded_request(void *ctx, tern_conn_t *c, const tern_cmd_t *req, tern_err_t *err) {
+  tern_server_t *s = ctx;
+  if (s->guard && !s->guard(s->guard_ctx, c, req)) return 0; /* answered (or dropped, oneway) by the guard */
+  return s->on_request ? s->on_request(s->ctx, c, req, err) : TERN_ENOTFOUND;
+}
+
 static void maybe_closed(tern_server_t *s) {
   if (s->closing && s->listeners_open == 0 && s->nconns == 0 && s->close_cb) {
     tern_server_close_fn cb = s->close_cb;
@@ -69,8 +81,8 @@ static void on_connection(uv_stream_t *ls, int status) {
   c->owner = s;
   c->owner_detach = conn_detach;
   c->owner_closed = conn_closed;
-  c->on_request = s->on_request;
-  c->req_ctx = s->ctx;
+  c->on_request = s->guard ? guarded_request : s->on_request;
+  c->req_ctx = s->guard ? (void *)s : s->ctx;
   c->inspect = s->inspect;
   c->inspect_ctx = s->inspect_ctx;
   c->onext = s->conns;

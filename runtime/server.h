@@ -13,6 +13,12 @@
 typedef struct tern_server tern_server_t;
 typedef void (*tern_server_close_fn)(tern_server_t *s);
 typedef void (*tern_accept_fn)(void *ctx, tern_conn_t *c);
+/* A pre-dispatch check (the broker's ACL): runs after the inspector and before
+ * on_request for every request of an accepted connection. Return true to let
+ * the request through; false when the guard answered it itself (e.g. with
+ * tern_conn_reply_error; nothing for a oneway request) — on_request is then
+ * not called. Loop thread. */
+typedef bool (*tern_guard_fn)(void *ctx, tern_conn_t *c, const tern_cmd_t *req);
 
 struct tern_server {
   tern_loop_t *loop;
@@ -24,6 +30,8 @@ struct tern_server {
   void *data;                       /* for the owner */
   tern_inspect_fn inspect;          /* optional, see tern_server_set_inspector */
   void *inspect_ctx;
+  tern_guard_fn guard;              /* optional, see tern_server_set_guard */
+  void *guard_ctx;
   bool reuseport; /* set before listening: several loops (threads) may listen on
                      the same port and the kernel spreads connections (SO_REUSEPORT) */
   /* private */
@@ -41,6 +49,9 @@ void tern_server_init(tern_server_t *s, tern_loop_t *l, tern_request_fn on_reque
 /* Installs (fn NULL: removes) an inspector that sees every request of every
  * connection, current and future, before on_request. */
 void tern_server_set_inspector(tern_server_t *s, tern_inspect_fn fn, void *ctx);
+/* Installs (fn NULL: removes) a guard (above) for the connections accepted
+ * after the call: install it before the loop runs to cover every connection. */
+void tern_server_set_guard(tern_server_t *s, tern_guard_fn fn, void *ctx);
 /* Listens on host ("0.0.0.0", "::", an address) and port (0: any free port). */
 int tern_server_listen(tern_server_t *s, const char *host, int port);
 /* The bound port of the i-th listen call. */

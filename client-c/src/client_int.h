@@ -16,6 +16,7 @@
 #include "runtime/log.h"
 #include "runtime/pool.h"
 #include "tern/client.h"
+#include "acl_int.h" /* ACL 1.0 signing (acl.c) */
 
 #define TC_ADDR_MAX 96
 
@@ -57,6 +58,7 @@ struct tc_inst {
   bool running;
   tern_client_conf_t conf;
   char *conf_strs[4];
+  tc_acl_t acl;            /* ACL 1.0 credentials: tc_request signs every request when set */
   char client_id[160];
   char **ns; int nns; int ns_next;
   tc_route_t *routes;

@@ -92,6 +92,8 @@ int tc_inst_init(tc_inst_t *in, const tern_client_conf_t *conf, const tc_hooks_t
   in->conf.group = in->conf_strs[1];
   in->conf.instance_name = in->conf_strs[2];
   in->conf.offset_dir = in->conf_strs[3];
+  in->conf.access_key = in->conf.secret_key = in->conf.security_token = NULL; /* kept in in->acl only */
+  if (tc_acl_init(&in->acl, conf)) return TERN_EINVAL;
   if (in->conf.timeout_ms == 0) in->conf.timeout_ms = 3000;
   /* name servers: "a:1;b:2" */
   for (p = in->conf.namesrv_addr; *p;) {
@@ -128,6 +130,7 @@ void tc_inst_free(tc_inst_t *in) {
   for (i = 0; i < in->nns; i++) free(in->ns[i]);
   free(in->ns);
   for (i = 0; i < 4; i++) free(in->conf_strs[i]);
+  tc_acl_free(&in->acl);
   pthread_mutex_destroy(&in->stop_mu);
   pthread_cond_destroy(&in->stop_cv);
 }
@@ -227,11 +230,13 @@ int tc_request(tc_inst_t *in, const char *addr, int32_t code, tc_hdr_enc_fn enc,
   tern_cmd_t cmd;
   uint8_t block[2048];
   tern_arena_t scratch;
+  char sig[TERN_ACL_SIG_LEN + 1];
   int rc = 0;
   tern_rpc_request_init(&cmd, code, body);
   if (oneway) cmd.flag = TERN_FLAG_ONEWAY;
   tern_arena_init(&scratch, 0, block, sizeof block);
   if (enc && h) rc = enc(h, &cmd, &scratch);
+  if (rc == 0) rc = tc_acl_sign(&in->acl, &cmd, sig); /* ACL 1.0: AccessKey, SecurityToken, Signature (acl.c) */
   if (rc == 0) rc = tern_pool_request(&in->pool, addr, &cmd, timeout_ms, oneway ? NULL : cb, oneway ? NULL : arg);
   tern_arena_free(&scratch);
   return rc;

@@ -50,6 +50,17 @@ typedef struct tern_client_conf {
   int rebalance_ms;           /* 20000 */
   int persist_ms;             /* persistConsumerOffsetInterval: 5000 */
   int lock_retry_ms;          /* orderly: retry locking queues not yet held: 1000 (Java waits for the 20 s lock renewal) */
+  /* ---- ACL 1.0 credentials (reference §10; 4.9's AclClientRPCHook / SessionCredentials) ----
+   * With access_key set, every request the client sends (to name servers and
+   * brokers) carries AccessKey, SecurityToken (when set) and Signature =
+   * Base64(HmacSHA1(secret_key, sorted extFields values + body)). All NULL
+   * (the default): nothing is added. access_key without secret_key (or the
+   * reverse) makes the producer/consumer refuse to start (TERN_EINVAL). The
+   * strings are copied; the secret is wiped when the client is freed and
+   * never logged. */
+  const char *access_key;     /* accessKey of plain_acl.yml */
+  const char *secret_key;     /* secretKey of plain_acl.yml */
+  const char *security_token; /* optional STS token (SecurityToken) */
 } tern_client_conf_t;
 
 void tern_client_conf_default(tern_client_conf_t *c);
