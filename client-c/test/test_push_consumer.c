@@ -17,7 +17,7 @@
 typedef struct seen {
   pthread_mutex_t mu;
   int count, bad;
-  char ids[2000][40];
+  char ids[2000][64]; /* msg ids: up to 56 hex chars (IPv6 store host) */
   int last_seq[NKEYS], per_key[NKEYS], order_errors;
   int by_consumer[2];
 } seen_t;
@@ -26,7 +26,7 @@ static bool seen_add(seen_t *s, const char *id) {
   int i;
   for (i = 0; i < s->count; i++)
     if (strcmp(s->ids[i], id) == 0) return false;
-  if (s->count < 2000) snprintf(s->ids[s->count++], 40, "%s", id);
+  if (s->count < 2000) snprintf(s->ids[s->count++], sizeof s->ids[0], "%s", id);
   return true;
 }
 
