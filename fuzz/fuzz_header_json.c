@@ -1,6 +1,9 @@
 /* Fuzzes the JSON header decoder: any input that decodes must re-encode (as
  * fastjson would write it), decode again to the same fields, and re-encode to
- * the same bytes. Inputs that fail must fail with a reason. */
+ * the same bytes. Inputs that fail must fail with a reason. The single-pass
+ * decoder and the generic tokenizer path are also run on their own: whenever
+ * the fast one decodes, the generic one decodes the same command, and
+ * tern_cmd_decode agrees with the generic one. */
 #include <stdlib.h>
 
 #include "gen/codes.h"
@@ -47,6 +50,39 @@ static void same_fields(const tern_cmd_t *a, const tern_cmd_t *b, bool empty_is_
   check(got == expect);
 }
 
+static bool same_str(tern_str_t a, tern_str_t b) { return (a.p == NULL) == (b.p == NULL) && tern_str_eq(a, b); }
+
+static bool same_cmd(const tern_cmd_t *a, const tern_cmd_t *b) {
+  if (a->code != b->code || a->language != b->language || a->version != b->version || a->opaque != b->opaque ||
+      a->flag != b->flag || a->has_remark != b->has_remark || a->n_ext != b->n_ext)
+    return false;
+  if (!same_str(a->language_name, b->language_name) || !same_str(a->remark, b->remark)) return false;
+  for (uint32_t i = 0; i < a->n_ext; i++)
+    if (!same_str(a->ext[i].key, b->ext[i].key) || !same_str(a->ext[i].val, b->ext[i].val)) return false;
+  return true;
+}
+
+/* Fast path vs generic path vs tern_cmd_decode on the same header bytes. */
+static void both_paths(const uint8_t *frame, size_t size) {
+  static tern_cmd_t fast, gen, full;
+  tern_arena_t a1, a2, a3;
+  tern_err_t e1 = {0}, e2 = {0};
+  tern_frame_t f = {.header = frame + 8, .header_len = (uint32_t)size, .serialize_type = TERN_SER_JSON};
+  tern_arena_init(&a1, 1 << 20, NULL, 0);
+  tern_arena_init(&a2, 1 << 20, NULL, 0);
+  tern_arena_init(&a3, 1 << 20, NULL, 0);
+  int rf = tern_cmd__decode_json_fast(frame + 8, (uint32_t)size, &fast, &a1);
+  int rg = tern_cmd__decode_json_generic(frame + 8, (uint32_t)size, &gen, &a2, &e1);
+  int rd = tern_cmd_decode(&f, &full, &a3, &e2);
+  check(rf == 0 || rf == -1);
+  if (rf == 0) check(rg == 0 && same_cmd(&fast, &gen));
+  check(rd == rg);
+  if (rd == 0) check(same_cmd(&full, &gen));
+  tern_arena_free(&a1);
+  tern_arena_free(&a2);
+  tern_arena_free(&a3);
+}
+
 static int decode(const uint8_t *frame, size_t n, tern_cmd_t *cmd, tern_arena_t *a, tern_err_t *err) {
   tern_frame_parser_t p;
   tern_frame_parser_init(&p, 0);
@@ -64,6 +100,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   tern_store_be32(frame, (uint32_t)(4 + size));
   tern_store_be32(frame + 4, (uint32_t)size); /* type 0: JSON */
   if (size) memcpy(frame + 8, data, size);
+  both_paths(frame, size);
 
   tern_arena_t a1, a2;
   tern_arena_init(&a1, 1 << 20, NULL, 0);

@@ -74,6 +74,13 @@ void tern_cmd_init(tern_cmd_t *cmd);
 /* Decodes the header (JSON or ROCKETMQ); strings point into the frame or into
  * `scratch` (JSON escapes, tokens of large headers). */
 int tern_cmd_decode(const tern_frame_t *f, tern_cmd_t *cmd, tern_arena_t *scratch, tern_err_t *err);
+/* Test hooks for the two JSON header paths tern_cmd_decode combines (header
+ * bytes only; cmd is initialised first). The single-pass decoder returns 0 when
+ * it decoded the header and -1 when it declined it (the generic path decides);
+ * whenever it decodes, the generic path decodes the same command. */
+int tern_cmd__decode_json_fast(const uint8_t *h, uint32_t n, tern_cmd_t *cmd, tern_arena_t *scratch);
+int tern_cmd__decode_json_generic(const uint8_t *h, uint32_t n, tern_cmd_t *cmd, tern_arena_t *scratch,
+                                  tern_err_t *err);
 /* Appends the whole frame (prefix, header in cmd->serialize_type, body).
  * ERANGE: code/version beyond a short in a binary header; ETOOBIG: header or
  * frame beyond the protocol's limits; or the buffer's sticky error. On error

@@ -233,10 +233,25 @@ TEST(json_duplicate_top_level_keys) {
   ASSERT_EQ(decode_json("{\"code\":1,\"c\\u006fde\":2}"), TERN_EDUP); /* equal once unescaped */
 }
 
-TEST(json_invalid_utf8) {
-  ASSERT_EQ(decode_json("{\"remark\":\"\xff\"}"), TERN_EUTF8);
-  ASSERT_EQ(decode_json("{\"extFields\":{\"k\":\"\xc3\"}}"), TERN_EUTF8);
-  ASSERT_EQ(decode_json("{\"remark\":\"\xed\xa0\x80\"}"), TERN_EUTF8); /* encoded surrogate */
+/* Invalid UTF-8 is replaced with U+FFFD as Java's new String(bytes, UTF_8)
+ * does (spec/remoting/command.json, rules.json_utf8), not refused. */
+TEST(json_invalid_utf8_replaced) {
+  ASSERT_EQ(decode_json("{\"remark\":\"\xff\"}"), 0);
+  ASSERT(tern_str_eq(cmd.remark, TERN_STR("\xef\xbf\xbd")));
+  ASSERT_EQ(decode_json("{\"extFields\":{\"k\":\"\xc3\"}}"), 0);
+  ASSERT_EQ(cmd.n_ext, 1);
+  ASSERT(tern_str_eq(cmd.ext[0].val, TERN_STR("\xef\xbf\xbd")));
+  ASSERT_EQ(decode_json("{\"remark\":\"\xed\xa0\x80\"}"), 0); /* encoded surrogate: one U+FFFD */
+  ASSERT(tern_str_eq(cmd.remark, TERN_STR("\xef\xbf\xbd")));
+  /* a cut sequence is one U+FFFD and decoding resumes at the byte that cut it */
+  ASSERT_EQ(decode_json("{\"remark\":\"a\xe2\x82z\xc3\xa9\xe0\x80\"}"), 0);
+  ASSERT(tern_str_eq(cmd.remark, TERN_STR("a\xef\xbf\xbdz\xc3\xa9\xef\xbf\xbd\xef\xbf\xbd")));
+  ASSERT_EQ(decode_json("{\"code\":12,\"extFields\":{\"\xf5k\":\"v\"}}"), 0); /* keys too */
+  ASSERT_EQ(cmd.code, 12);
+  ASSERT(tern_str_eq(cmd.ext[0].key, TERN_STR("\xef\xbf\xbdk")));
+  /* outside strings it stays a syntax error; lone surrogate escapes stay refused */
+  ASSERT_EQ(decode_json("{\"code\":1\xff}"), TERN_EPROTO);
+  ASSERT_EQ(decode_json("{\"remark\":\"\\ud800\"}"), TERN_EUTF8);
 }
 
 TEST(json_too_deep) {
