@@ -182,11 +182,32 @@ static void on_write(uv_write_t *w, int status) {
   tern_conn_unref(c);
 }
 
-/* Swaps the accumulated output into flight and writes it with one writev. */
+/* The whole of the output in flight went out from flush() itself (no write
+ * request): what on_write does, except that more output is left to the dirty
+ * list instead of a nested flush. */
+static void wrote_now(tern_conn_t *c) {
+  c->fly_bytes = 0;
+  outq_clear(&c->fly); /* releases the spans just written */
+  c->last_active = uv_now(c->loop->uv);
+  if (c->paused && c->state == TERN_CONN_OPEN && tern_conn_queued(c) <= (size_t)c->loop->opts.write_low) {
+    c->paused = false;
+    process_frames(c); /* frames left buffered when we paused */
+    if (!c->paused && c->state == TERN_CONN_OPEN) start_reading(c);
+  }
+  if (c->state == TERN_CONN_CLOSED) return;
+  if (outq_bytes(&c->out)) mark_dirty(c);
+  else if (c->state == TERN_CONN_DRAINING && c->parked == 0) tern_conn__close(c, NULL);
+}
+
+/* Swaps the accumulated output into flight and writes it with one writev:
+ * first uv_try_write straight from the loop pass (the socket is nearly always
+ * writable), so a reply costs no write request, callback round or epoll_ctl
+ * (libuv re-arms the watcher after each completed uv_write); whatever the
+ * kernel did not take goes through uv_write. */
 static void flush(tern_conn_t *c) {
   tern_outq_t t;
-  uint32_t n = 0, need;
-  size_t prev = 0;
+  uint32_t n = 0, need, first = 0;
+  size_t prev = 0, sent = 0;
   int rc;
   if (c->writing || c->state == TERN_CONN_CLOSED || c->state == TERN_CONN_CONNECTING) return;
   if (!outq_bytes(&c->out)) return;
@@ -213,8 +234,27 @@ static void flush(tern_conn_t *c) {
   if (c->fly.buf.len > prev)
     c->iov[n++] = uv_buf_init((char *)c->fly.buf.p + prev, (unsigned)(c->fly.buf.len - prev));
   c->fly_bytes = outq_bytes(&c->fly);
+  rc = uv_try_write((uv_stream_t *)&c->tcp, c->iov, n);
+  if (rc < 0 && rc != UV_EAGAIN) {
+    c->fly_bytes = 0;
+    outq_clear(&c->fly);
+    tern_conn__close(c, uv_strerror(rc));
+    return;
+  }
+  if (rc > 0) {
+    size_t done = sent = (size_t)rc;
+    if (done >= c->fly_bytes) {
+      c->loop->stats.writes++;
+      c->loop->stats.bytes_out += done;
+      wrote_now(c);
+      return;
+    }
+    while (done >= c->iov[first].len) done -= c->iov[first++].len; /* a short write: the rest via uv_write */
+    c->iov[first].base += done;
+    c->iov[first].len -= (unsigned)done;
+  }
   c->wreq.data = c;
-  rc = uv_write(&c->wreq, (uv_stream_t *)&c->tcp, c->iov, n, on_write);
+  rc = uv_write(&c->wreq, (uv_stream_t *)&c->tcp, c->iov + first, n - first, on_write);
   if (rc) {
     c->fly_bytes = 0;
     outq_clear(&c->fly);
@@ -223,7 +263,7 @@ static void flush(tern_conn_t *c) {
   }
   c->writing = true;
   c->loop->stats.writes++;
-  c->loop->stats.bytes_out += c->fly_bytes;
+  c->loop->stats.bytes_out += c->fly_bytes - sent;
   tern_conn_ref(c); /* held by the write request */
 }
 

@@ -127,8 +127,11 @@ int tern_sync_call(tern_sync_client_t *sc, tern_cmd_t *req, uint32_t timeout_ms,
     return rc;
   }
   if (req->flag & TERN_FLAG_ONEWAY) {
+    /* Output waiting for the loop pass's flush (which may write it at once,
+     * leaving nothing to wake the loop): a non-blocking pass; a connect or a
+     * write in flight: wait for it. */
     while (tern_conn_is_open(c) && (c->state == TERN_CONN_CONNECTING || tern_conn_queued(c)))
-      uv_run(sc->loop.uv, UV_RUN_ONCE);
+      uv_run(sc->loop.uv, c->state == TERN_CONN_CONNECTING || c->writing ? UV_RUN_ONCE : UV_RUN_NOWAIT);
     rc = tern_conn_is_open(c) ? 0 : TERN_ECLOSED;
     tern_conn_unref(c);
     return rc;

@@ -175,6 +175,41 @@ static double sync_rate(const char *dir, int writers, double secs, double *per_r
   return (double)done / dt;
 }
 
+static int cmp_dbl(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return x < y ? -1 : x > y;
+}
+
+/* A producer round-robining over 1024 queues nobody wrote yet: the latency of
+ * each first put (it creates the queue's consume-queue file), then of a second
+ * round over the same queues. */
+static void new_queues(const char *dir) {
+  enum { NQ = 1024 };
+  static double lat[NQ];
+  static char body[1024];
+  tern_store_config_t c;
+  tern_store_t *s;
+  tern_err_t err = {0};
+  config(&c, dir, TERN_FLUSH_ASYNC);
+  if (tern_store_open(&c, &s, &err) != 0) return;
+  memset(body, 'q', sizeof body);
+  for (int round = 0; round < 2; round++) {
+    double t0 = now_s();
+    for (int q = 0; q < NQ; q++) {
+      tern_store_msg_t m = msg(body, sizeof body, q);
+      tern_put_result_t pr;
+      double a = now_s();
+      tern_store_put(s, &m, &pr);
+      lat[q] = now_s() - a;
+    }
+    double dt = now_s() - t0;
+    qsort(lat, NQ, sizeof lat[0], cmp_dbl);
+    printf("%s put to each of %d queues: total %.1f ms, p50 %.1f us, p99 %.1f us, max %.1f us\n",
+           round ? "second" : "first", NQ, dt * 1e3, lat[NQ / 2] * 1e6, lat[NQ * 99 / 100] * 1e6, lat[NQ - 1] * 1e6);
+  }
+  tern_store_close(s);
+}
+
 int main(int argc, char **argv) {
   const char *base = getenv("TMPDIR");
   snprintf(root, sizeof root, "%s/tern-store-bench-%d", base && *base ? base : "/tmp", (int)getpid());
@@ -192,6 +227,9 @@ int main(int argc, char **argv) {
   printf("disk: raw sequential write %.0f MiB/s, fdatasync %.0f/s\n", raw, fs);
 
   char dir[4300];
+  snprintf(dir, sizeof dir, "%s/newq", root);
+  new_queues(dir);
+  if (getenv("STORE_BENCH_NEWQ_ONLY")) return 0;
   snprintf(dir, sizeof dir, "%s/async", root);
   tern_store_config_t c;
   config(&c, dir, TERN_FLUSH_ASYNC);
