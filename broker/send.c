@@ -95,6 +95,32 @@ static void parse_host(const char *s, tern_host_t *h) {
   memset(h->ip, 0, sizeof h->ip);
 }
 
+/* tern_msgid_encode with the store host's hex (the first 16 or 40 digits)
+ * formatted once: only the offset's 16 digits change per message. */
+static _Thread_local struct {
+  tern_host_t host;
+  char hex[TERN_MSGID_HEX_V6 + 1];
+  size_t n; /* prefix digits; 0 = empty */
+} id_cache;
+
+static size_t msgid_hex(const tern_host_t *h, int64_t off, char *out) {
+  static const char digits[] = "0123456789ABCDEF";
+  uint64_t v = (uint64_t)off;
+  if (!(id_cache.n && id_cache.host.ip_len == h->ip_len && id_cache.host.port == h->port &&
+        memcmp(id_cache.host.ip, h->ip, sizeof h->ip) == 0)) {
+    size_t n = tern_msgid_encode(h, off, out);
+    if (n < 16) return n; /* not an IPv4/IPv6 host: nothing to cache */
+    memcpy(id_cache.hex, out, n - 16);
+    id_cache.n = n - 16;
+    id_cache.host = *h;
+    return n;
+  }
+  memcpy(out, id_cache.hex, id_cache.n);
+  for (int i = 15; i >= 0; i--, v >>= 4) out[id_cache.n + (size_t)i] = digits[v & 15];
+  out[id_cache.n + 16] = '\0';
+  return id_cache.n + 16;
+}
+
 static const char *perm_string(int32_t perm, char out[4]) {
   out[0] = (perm & TERN_PERM_READ) ? 'R' : '-';
   out[1] = (perm & TERN_PERM_WRITE) ? 'W' : '-';
@@ -103,23 +129,91 @@ static const char *perm_string(int32_t perm, char out[4]) {
   return out;
 }
 
+/* What one pass over the sent properties tells send_single: the hooks that act
+ * only when a key is present (transaction.c on TRAN_MSG, schedule.c on DELAY)
+ * are skipped when it is absent, and TAGS (the last one, as tern_props_get)
+ * needs no second pass. */
+typedef struct props_seen {
+  bool tran, delay, has_tags;
+  tern_str_t tags;
+} props_seen_t;
+
+#define KEY_IS(k, lit) ((k).n == sizeof(lit) - 1 && memcmp((k).p, lit, sizeof(lit) - 1) == 0)
+
+/* tern_props_append for a pair from tern_props_cursor_next, whose key holds no
+ * separator and whose value no 0x02: only the empty key or value it refuses
+ * needs checking. */
+static void put_prop(tern_buf_t *out, tern_str_t key, tern_str_t val) {
+  uint8_t *d;
+  if (key.n == 0 || val.n == 0 || tern_buf_reserve(out, key.n + val.n + 2)) return;
+  d = out->p + out->len;
+  memcpy(d, key.p, key.n);
+  d[key.n] = TERN_PROPS_NAME_VALUE_SEP;
+  memcpy(d + key.n + 1, val.p, val.n);
+  d[key.n + 1 + val.n] = TERN_PROPS_SEP;
+  out->len += key.n + val.n + 2;
+}
+
 /* The stored properties: the sent ones without WAIT and CLUSTER, then CLUSTER=<cluster>
- * (SendMessageProcessor). *wait gets Boolean.parseBoolean(WAIT), true when absent. */
-static int build_props(tern_broker_t *b, tern_str_t in, bool drop_wait, tern_buf_t *out, bool *wait) {
+ * (SendMessageProcessor). *wait gets Boolean.parseBoolean(WAIT), true when absent.
+ * seen (may be NULL) records the keys above. */
+static int build_props(tern_broker_t *b, tern_str_t in, bool drop_wait, tern_buf_t *out, bool *wait,
+                       props_seen_t *seen) {
   tern_props_cursor_t cur;
   tern_prop_t p;
+  props_seen_t dummy;
+  tern_str_t cluster = tern_str_from_cstr(b->conf.broker_cluster_name);
+  size_t guess = in.n + sizeof(TERN_PROP_CLUSTER) + cluster.n + 2;
+  if (!seen) seen = &dummy;
+  memset(seen, 0, sizeof *seen);
   *wait = true;
+  tern_buf_reserve(out, guess < out->max ? guess : out->max); /* one allocation; the appends stay checked */
   tern_props_cursor_init(&cur, in);
   while (tern_props_cursor_next(&cur, &p) == 1) {
-    if (tern_str_eq_cstr(p.key, TERN_PROP_WAIT_STORE_MSG_OK)) {
+    if (KEY_IS(p.key, TERN_PROP_WAIT_STORE_MSG_OK)) {
       *wait = tern_str_to_bool(p.val);
       if (drop_wait) continue;
+    } else if (KEY_IS(p.key, TERN_PROP_CLUSTER)) {
+      continue;
+    } else if (KEY_IS(p.key, TERN_PROP_TAGS)) {
+      seen->has_tags = true;
+      seen->tags = p.val;
+    } else if (KEY_IS(p.key, TERN_PROP_TRANSACTION_PREPARED)) {
+      seen->tran = true;
+    } else if (KEY_IS(p.key, TERN_PROP_DELAY_TIME_LEVEL)) {
+      seen->delay = true;
     }
-    if (tern_str_eq_cstr(p.key, TERN_PROP_CLUSTER)) continue;
-    tern_props_append(out, p.key, p.val);
+    put_prop(out, p.key, p.val);
   }
-  tern_props_append(out, TERN_STR(TERN_PROP_CLUSTER), tern_str_from_cstr(b->conf.broker_cluster_name));
+  if (!memchr(cluster.p, TERN_PROPS_SEP, cluster.n)) /* refused by tern_props_append, as before */
+    put_prop(out, TERN_STR(TERN_PROP_CLUSTER), cluster);
   return out->err;
+}
+
+/* The born host of a connection's peer, parsed once: a few entries keyed by the
+ * connection and checked against its peer text (a reused connection struct
+ * with another peer misses), so nothing needs invalidating on close. */
+#define HOST_CACHE 8
+static _Thread_local struct {
+  const tern_conn_t *conn;
+  char peer[64];
+  tern_host_t host;
+} host_cache[HOST_CACHE];
+
+static void peer_host(tern_conn_t *c, tern_host_t *h) {
+  const char *peer = tern_conn_peer(c);
+  size_t n = strlen(peer);
+  unsigned i = (unsigned)(((uintptr_t)c >> 4) % HOST_CACHE);
+  if (host_cache[i].conn == c && n < sizeof host_cache[i].peer && memcmp(host_cache[i].peer, peer, n + 1) == 0) {
+    *h = host_cache[i].host;
+    return;
+  }
+  parse_host(peer, h);
+  if (n < sizeof host_cache[i].peer) {
+    host_cache[i].conn = c;
+    memcpy(host_cache[i].peer, peer, n + 1);
+    host_cache[i].host = *h;
+  }
 }
 
 static const char *put_status_remark(tern_broker_t *b, tern_put_status_t st, int32_t *code) {
@@ -145,6 +239,9 @@ static const char *put_status_remark(tern_broker_t *b, tern_put_status_t st, int
   }
 }
 
+static _Thread_local char checked_topic[TERN_TOPIC_MAX_LEN];
+static _Thread_local size_t checked_topic_n = SIZE_MAX;
+
 /* msgCheck + handleRetryAndDLQ: the topic config to store into, or NULL after replying. */
 static tern_broker_topic_t *check_topic(tern_broker_t *b, tern_conn_t *c, const tern_cmd_t *req,
                                         const tern_hdr_send_message_request_t *h, tern_str_t *topic, int32_t *qid) {
@@ -157,14 +254,22 @@ static tern_broker_topic_t *check_topic(tern_broker_t *b, tern_conn_t *c, const 
                tern_broker_remarkf(b, "the broker[%s] sending message is forbidden", b->store_host));
     return NULL;
   }
-  if ((why = tern_broker_topic_check_name(h->topic))) {
-    send_error(b, c, req, TERN_RESP_SYSTEM_ERROR, why);
-    return NULL;
-  }
-  if (!tern_topic_send_allowed(h->topic)) {
-    send_error(b, c, req, TERN_RESP_NO_PERMISSION,
-               tern_broker_remarkf(b, "Sending message to topic[%.*s] is forbidden.", TERN_STR_ARG(h->topic)));
-    return NULL;
+  /* both checks depend on the name only: the last name that passed them is remembered */
+  if (!(h->topic.n == checked_topic_n && h->topic.n <= sizeof checked_topic &&
+        memcmp(h->topic.p, checked_topic, h->topic.n) == 0)) {
+    if ((why = tern_broker_topic_check_name(h->topic))) {
+      send_error(b, c, req, TERN_RESP_SYSTEM_ERROR, why);
+      return NULL;
+    }
+    if (!tern_topic_send_allowed(h->topic)) {
+      send_error(b, c, req, TERN_RESP_NO_PERMISSION,
+                 tern_broker_remarkf(b, "Sending message to topic[%.*s] is forbidden.", TERN_STR_ARG(h->topic)));
+      return NULL;
+    }
+    if (h->topic.n <= sizeof checked_topic) {
+      memcpy(checked_topic, h->topic.p, h->topic.n);
+      checked_topic_n = h->topic.n;
+    }
   }
   t = tern_broker_topic_find(b, h->topic);
   if (!t) {
@@ -267,6 +372,7 @@ static int send_single(tern_broker_t *b, tern_conn_t *c, const tern_cmd_t *req, 
   tern_put_result_t res;
   tern_buf_t props, sprops;
   tern_str_t topic, tags;
+  props_seen_t seen;
   char idbuf[TERN_MSGID_HEX_V6 + 1];
   size_t idn;
   int32_t qid;
@@ -276,7 +382,7 @@ static int send_single(tern_broker_t *b, tern_conn_t *c, const tern_cmd_t *req, 
   if (!(t = check_topic(b, c, req, h, &topic, &qid))) return 0;
   memset(&m, 0, sizeof m);
   tern_buf_init(&props, TERN_PROPS_MAX_LEN + 1);
-  if (build_props(b, h->properties, true, &props, &wait)) {
+  if (build_props(b, h->properties, true, &props, &wait, &seen)) {
     tern_buf_free(&props);
     return send_error(b, c, req, TERN_RESP_MESSAGE_ILLEGAL,
                       tern_broker_remarkf(b,
@@ -291,30 +397,30 @@ static int send_single(tern_broker_t *b, tern_conn_t *c, const tern_cmd_t *req, 
   m.properties = (tern_str_t){(const char *)props.p, props.len};
   m.sys_flag = sys_flag_for(t, h->sys_flag);
   m.born_timestamp = h->born_timestamp;
-  parse_host(tern_conn_peer(c), &m.born_host);
+  peer_host(c, &m.born_host);
   m.store_host = b->store_host_addr;
   m.reconsume_times = h->reconsume_times;
   /* transaction.c hook: TRAN_MSG=true goes to RMQ_SYS_TRANS_HALF_TOPIC queue 0 (reference 5.12) */
-  int half = tern_broker_trans_redirect(b, &m);
+  int half = seen.tran ? tern_broker_trans_redirect(b, &m) : 0;
   if (half < 0) {
     tern_buf_free(&props);
     return send_error(b, c, req, TERN_RESP_NO_PERMISSION,
                       tern_broker_remarkf(b, "the broker[%s] sending transaction message is forbidden", b->store_host));
   }
   tern_buf_init(&sprops, TERN_PROPS_MAX_LEN + 1);
-  tern_broker_sched_redirect(b, &m, &sprops); /* DELAY > 0: parked in SCHEDULE_TOPIC_XXXX */
+  if (seen.delay) tern_broker_sched_redirect(b, &m, &sprops); /* DELAY > 0: parked in SCHEDULE_TOPIC_XXXX */
   rc = tern_store_put(b->store, &m, &res);
   tern_buf_free(&props);
   tern_buf_free(&sprops);
   if (rc && res.status == TERN_PUT_OK) res.status = TERN_PUT_UNKNOWN_ERROR;
   if (res.status != TERN_PUT_OK) return finish(b, c, req, &res, wait, TERN_STR_NULL, qid);
-  idn = tern_msgid_encode(&b->store_host_addr, res.wrote_offset, idbuf);
+  idn = msgid_hex(&b->store_host_addr, res.wrote_offset, idbuf);
   {
     tern_str_t id = tern_arena_strdup(&b->arena, (tern_str_t){idbuf, idn});
     if (!id.p) return TERN_ENOMEM;
     rc = finish(b, c, req, &res, wait, id, qid);
   }
-  if (tern_props_get(h->properties, TERN_PROP_TAGS, &tags) != 0) tags = TERN_STR_NULL;
+  tags = seen.has_tags ? seen.tags : TERN_STR_NULL;
   if (!half && !tern_str_eq_cstr(m.topic, TERN_TOPIC_SCHEDULE)) tern_broker_lp_notify(b, topic, qid, tern_msg_tags_code(tags), true);
   return rc;
 }
@@ -326,6 +432,7 @@ static int send_batch(tern_broker_t *b, tern_conn_t *c, const tern_cmd_t *req, c
   tern_batch_iter_t it;
   tern_batch_entry_t e;
   tern_buf_t bprops, all;
+  tern_host_t born;
   tern_str_t topic;
   tern_err_t err = {0};
   size_t n = 0, k;
@@ -359,7 +466,7 @@ static int send_batch(tern_broker_t *b, tern_conn_t *c, const tern_cmd_t *req, c
   if (!ms) return send_error(b, c, req, TERN_RESP_SYSTEM_ERROR, "batch too large");
   tern_buf_init(&bprops, TERN_PROPS_MAX_LEN + 1);
   tern_buf_init(&all, 0);
-  build_props(b, h->properties, false, &bprops, &wait);
+  build_props(b, h->properties, false, &bprops, &wait, NULL);
   /* one properties string per entry: its own, a separator if needed, then the batch's */
   tern_batch_iter_init(&it, (const uint8_t *)req->body.p, req->body.n);
   for (k = 0; k < n && tern_batch_iter_next(&it, &e, &err) == 1; k++) {
@@ -378,13 +485,14 @@ static int send_batch(tern_broker_t *b, tern_conn_t *c, const tern_cmd_t *req, c
     tern_buf_free(&all);
     return send_error(b, c, req, TERN_RESP_SYSTEM_ERROR, "batch too large");
   }
+  peer_host(c, &born);
   for (k = 0; k < n; k++) {
     ms[k].properties.p = (const char *)all.p + (size_t)(uintptr_t)ms[k].properties.p;
     ms[k].topic = topic;
     ms[k].queue_id = qid;
     ms[k].sys_flag = sys_flag_for(t, h->sys_flag);
     ms[k].born_timestamp = h->born_timestamp;
-    parse_host(tern_conn_peer(c), &ms[k].born_host);
+    ms[k].born_host = born;
     ms[k].store_host = b->store_host_addr;
     ms[k].reconsume_times = h->reconsume_times;
   }
@@ -411,7 +519,7 @@ static int send_batch(tern_broker_t *b, tern_conn_t *c, const tern_cmd_t *req, c
       r.magic = TERN_MSG_MAGIC_V1;
       if (r.born_host.ip_len == 16) r.sys_flag |= TERN_SYSFLAG_BORNHOST_V6;
       if (r.store_host.ip_len == 16) r.sys_flag |= TERN_SYSFLAG_STOREHOSTADDRESS_V6;
-      len += tern_msgid_encode(&b->store_host_addr, off, ids + len);
+      len += msgid_hex(&b->store_host_addr, off, ids + len);
       off += tern_msg_record_size(&r);
     }
     ids[len] = 0;

@@ -74,6 +74,7 @@ TEST(send_v1_read_back_byte_exact) {
   ASSERT_EQ(host.ip[0], 127);
   ASSERT_EQ(pull_all("TopicSendA", 1, 0, rec, 4, &r), 1);
   ASSERT_STR(r.remark, "FOUND");
+  ASSERT_EQ(phys, rec[0].physical_offset);
   ASSERT_STR(rec[0].topic, "TopicSendA");
   ASSERT_STR(rec[0].body, "hello v1");
   ASSERT_EQ(rec[0].flag, 7);
