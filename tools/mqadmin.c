@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "gen/message.h"
 #include "mqadmin.h"
@@ -236,6 +237,17 @@ static int cmd_topic_route(const adm_opts_t *o) {
   return 0;
 }
 
+/* "yyyy-MM-dd HH:mm:ss,SSS" in local time, as RocketMQ's mqadmin prints a
+ * last-update time; empty for 0 (the queue never received a message). */
+static const char *human_ms(int64_t ms, char *buf, size_t cap) {
+  time_t t = (time_t)(ms / 1000);
+  struct tm tm;
+  if (ms <= 0 || !localtime_r(&t, &tm)) return "";
+  snprintf(buf, cap, "%04d-%02d-%02d %02d:%02d:%02d,%03d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+           tm.tm_min, tm.tm_sec, (int)(ms % 1000));
+  return buf;
+}
+
 static int cmd_topic_status(const adm_opts_t *o) {
   tern_arena_t a;
   tern_body_topic_route_data_t rd;
@@ -260,8 +272,10 @@ static int cmd_topic_status(const adm_opts_t *o) {
       continue;
     for (j = 0; j < st.offset_table.n; j++) {
       const tern_body_map_message_queue_topic_offset_entry_t *e = &st.offset_table.v[j];
-      printf("%-32.*s  %-4d  %-20lld  %-20lld  %lld\n", TERN_STR_ARG(e->key.broker_name), e->key.queue_id,
-             (long long)e->val.min_offset, (long long)e->val.max_offset, (long long)e->val.last_update_timestamp);
+      char when[48];
+      printf("%-32.*s  %-4d  %-20lld  %-20lld  %s\n", TERN_STR_ARG(e->key.broker_name), e->key.queue_id,
+             (long long)e->val.min_offset, (long long)e->val.max_offset,
+             human_ms(e->val.last_update_timestamp, when, sizeof when));
     }
   }
   tern_arena_free(&a);
