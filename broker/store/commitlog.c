@@ -12,7 +12,7 @@
 
 #include "broker/store/store_int.h"
 
-static int roll(tern_store_t *s, mfile_t **out, tern_err_t *err) {
+int commitlog_roll(tern_store_t *s, mfile_t **out, tern_err_t *err) {
   fqueue_t *q = &s->clog;
   mfile_t *last = fq_last(q);
   int64_t from = last ? last->from + q->file_size
@@ -79,7 +79,7 @@ static int fill_and_roll(tern_store_t *s, mfile_t **f, tern_err_t *err) {
   tern_msg_blank_encode((*f)->base + pos, (size_t)((*f)->size - pos), (int32_t)((*f)->size - pos));
   atomic_store_explicit(&(*f)->wrote, (*f)->size, memory_order_release);
   atomic_store_explicit(&s->clog_written, (*f)->from + (*f)->size, memory_order_release);
-  return roll(s, f, err);
+  return commitlog_roll(s, f, err);
 }
 
 int clog_reserve(tern_store_t *s, int64_t total, tern_put_result_t *res) {
@@ -114,7 +114,7 @@ int clog_append(tern_store_t *s, tern_msg_record_t *r, cqueue_t *cq, tern_put_re
   tern_err_t err = {0};
   mfile_t *f = fq_last(&s->clog);
   if (!f || atomic_load_explicit(&f->wrote, memory_order_relaxed) >= f->size) {
-    if (roll(s, &f, &err)) {
+    if (commitlog_roll(s, &f, &err)) {
       put_fail(res, TERN_PUT_CREATE_MAPPED_FILE_FAILED, err.reason ? err.reason : "cannot create commit-log file");
       return TERN_EIO;
     }

@@ -33,24 +33,6 @@ int tern_store_read_raw(tern_store_t *s, int64_t phys, size_t max, const uint8_t
   return TERN_OK;
 }
 
-/* The next commit-log file (made by the allocator when it has it ready). */
-static int next_file(tern_store_t *s, mfile_t **out, tern_err_t *err) {
-  fqueue_t *q = &s->clog;
-  mfile_t *last = fq_last(q);
-  int64_t from = last ? last->from + q->file_size : atomic_load(&s->clog_written) / q->file_size * q->file_size;
-  int rc = fq_add(q, from, alloc_take(&s->alloc, from), out, err);
-  if (rc) return rc;
-  if (!last) atomic_store(&(*out)->wrote, atomic_load(&s->clog_written) - from);
-  char name[21];
-  tern_store_offset_name(from + q->file_size, name);
-  char *path = tern_store_path_join(q->dir, name);
-  if (path) {
-    alloc_request(&s->alloc, path, from + q->file_size, q->file_size);
-    free(path);
-  }
-  return TERN_OK;
-}
-
 int replica_dispatch(tern_store_t *s, tern_store_record_fn on_record, void *ctx, tern_err_t *err) {
   fqueue_t *q = &s->clog;
   int64_t end = atomic_load_explicit(&s->clog_written, memory_order_acquire);
@@ -136,7 +118,7 @@ int tern_store_append_raw(tern_store_t *s, int64_t phys, const uint8_t *p, size_
   while (n > 0) {
     mfile_t *f = fq_last(q);
     if (!f || atomic_load_explicit(&f->wrote, memory_order_relaxed) >= f->size) {
-      int rc = next_file(s, &f, err);
+      int rc = commitlog_roll(s, &f, err);
       if (rc) return rc;
     }
     int64_t pos = atomic_load_explicit(&f->wrote, memory_order_relaxed);

@@ -250,6 +250,10 @@ void checkpoint_write(tern_store_t *s, bool clean);
  * reput_offset of a slave's log, stopping at a partial tail; cuts that tail
  * back on close (slave_mode). */
 int replica_dispatch(tern_store_t *s, tern_store_record_fn on_record, void *ctx, tern_err_t *err);
+/* commitlog.c: opens the next commit-log file (the allocator's prepared one when
+ * ready) after the last, or the file holding the write position when there is
+ * none, and asks the allocator for the one after it. Writer (loop) thread only. */
+int commitlog_roll(tern_store_t *s, mfile_t **out, tern_err_t *err);
 void replica_cut_partial(tern_store_t *s);
 
 /* recovery.c */
